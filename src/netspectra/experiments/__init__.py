@@ -1,0 +1,13 @@
+"""One module per paper figure/table; each registers itself with :func:`experiment`."""
+
+from importlib import import_module
+
+from ._registry import Experiment, Option, experiment, registry, reproduce
+
+# Modules that register experiments, in the order `netspectra list` shows them.
+_MODULES: tuple[str, ...] = ()
+
+for _name in _MODULES:
+    import_module(f"{__name__}.{_name}")
+
+__all__ = ["Experiment", "Option", "experiment", "registry", "reproduce"]

@@ -1,0 +1,1 @@
+"""PyTorch measurement layer: works on any nn.Module."""

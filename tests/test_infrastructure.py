@@ -1,0 +1,85 @@
+"""Result saving, resumable sweeps, spectral statistics and the CLI's error handling."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netspectra import NetspectraError, amplitude_spectrum, bandwidth, dc_share, power_centroid
+from netspectra.experiments._sweep import run_units
+from netspectra.results import Result
+
+
+@dataclass(frozen=True)
+class _Toy(Result):
+    values: np.ndarray
+    label: str
+    numbers: list
+
+
+def test_result_roundtrip(tmp_path):
+    res = _Toy(values=np.arange(5.0), label="x", numbers=[1, 2.5])
+    loaded = _Toy.load(res.save(tmp_path / "r"))
+    np.testing.assert_array_equal(loaded.values, res.values)
+    assert loaded.label == "x" and loaded.numbers == [1, 2.5]
+
+
+def test_sweep_resumes_and_matches(tmp_path):
+    calls = []
+
+    def unit(key):
+        calls.append(key)
+        rng = np.random.default_rng(int(key[-1]))
+        return {"x": rng.normal(size=3)}
+
+    full = run_units(tmp_path / "a", ["u0", "u1", "u2"], unit, progress=False)
+    (tmp_path / "a" / "u1.npz").unlink()
+    calls.clear()
+    resumed = run_units(tmp_path / "a", ["u0", "u1", "u2"], unit, progress=False)
+    assert calls == ["u1"]
+    alone = run_units(tmp_path / "b", ["u1"], unit, progress=False)
+    for key in full:
+        np.testing.assert_array_equal(full[key]["x"], resumed[key]["x"])
+    np.testing.assert_array_equal(alone["u1"]["x"], full["u1"]["x"])
+    with pytest.raises(NetspectraError, match="unit key"):
+        run_units(tmp_path / "c", ["bad/key"], unit, progress=False)
+
+
+@given(
+    a=st.floats(0.1, 10), c=st.floats(-5, 5), k=st.integers(1, 60), n=st.sampled_from([128, 255])
+)
+def test_amplitude_spectrum_reads_tone_and_dc(a, c, k, n):
+    fs = 64.0
+    t = np.arange(n) / n
+    f, amp = amplitude_spectrum(c + a * np.cos(2 * np.pi * k * t), fs=fs)
+    assert f[k] == pytest.approx(k * fs / n)
+    assert amp[k] == pytest.approx(a, rel=1e-9)
+    assert amp[0] == pytest.approx(abs(c), abs=1e-9)
+
+
+def test_width_statistics():
+    f = np.arange(10.0)
+    power = np.zeros(10)
+    power[[0, 3]] = [1.0, 3.0]
+    assert power_centroid(f, power) == pytest.approx(2.25)
+    assert bandwidth(f, power) == 3.0
+    assert bandwidth(f, power, fraction=0.25) == 0.0
+    assert dc_share(power) == pytest.approx(0.25)
+    assert np.isnan(bandwidth(f, np.zeros(10)))
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: amplitude_spectrum([1.0, np.nan]), "finite"),
+        (lambda: amplitude_spectrum([]), "empty"),
+        (lambda: amplitude_spectrum([1.0, 2.0], fs=0), "fs"),
+        (lambda: bandwidth([0, 1], [1.0, 1.0, 1.0]), "match"),
+        (lambda: bandwidth([0, 1], [1.0, -1.0]), "non-negative"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(NetspectraError, match=match):
+        call()
