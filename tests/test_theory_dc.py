@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 from netspectra import NetspectraError
 from netspectra.theory import filtered_tone_dc, frequency_response, rectified_tone_dc
 
-FS, N = 256.0, 4096
+# Many samples per period: the aliased high harmonics of the rectified tone stay below 1e-5.
+FS, N = 256.0, 2**16
 
 
-@given(a=st.floats(0.01, 100), k=st.integers(1, 100), phase=st.floats(0, 2 * np.pi))
+@given(a=st.floats(0.01, 100), k=st.integers(1, 64), phase=st.floats(0, 2 * np.pi))
 def test_rectified_tone_dc_is_a_over_pi(a, k, phase):
     t = np.arange(N) / FS
     x = a * np.cos(2 * np.pi * k * FS / N * t + phase)
@@ -23,7 +24,7 @@ def test_rectified_tone_dc_is_a_over_pi(a, k, phase):
     taps=st.lists(st.floats(-2, 2), min_size=1, max_size=9).filter(
         lambda h: max(map(abs, h)) > 0.1
     ),
-    k=st.integers(1, 100),
+    k=st.integers(1, 64),
     a=st.floats(0.1, 10),
 )
 def test_filtered_tone_dc_matches_measured_mean(taps, k, a):
