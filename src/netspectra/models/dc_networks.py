@@ -1,0 +1,120 @@
+"""The small networks of the DC paper (Sections III, V-C and V-D).
+
+All take ``(N, C, L)`` signals. Activations are ``nn.ReLU`` modules (not ``F.relu``), so
+:func:`netspectra.probes.activation_spectra` sees every one of them.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .._validation import at_least, choice, positive
+from ._layers import CausalConv1d, glorot_uniform_
+
+__all__ = [
+    "DifferentiationNet",
+    "MinimalDCNet",
+    "MovingAverageNet",
+    "TwoConvClassifier",
+]
+
+
+def _fixed_conv(taps: list[float]) -> nn.Conv1d:
+    """A frozen single-channel 'valid' convolution with the given kernel (cross-correlation)."""
+    conv = nn.Conv1d(1, 1, len(taps), bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor(taps, dtype=conv.weight.dtype).view(1, 1, -1))
+    conv.weight.requires_grad_(False)
+    return conv
+
+
+class _ConvReLUStack(nn.Sequential):
+    """``n_layers`` repetitions of (fixed convolution, ReLU): ``y = ReLU(h * ReLU(h * … x))``."""
+
+    def __init__(self, taps: list[float], n_layers: int) -> None:
+        n_layers = at_least(n_layers, 1, "n_layers")
+        layers: list[nn.Module] = []
+        for _ in range(n_layers):
+            layers += [_fixed_conv(taps), nn.ReLU()]
+        super().__init__(*layers)
+
+
+class DifferentiationNet(_ConvReLUStack):
+    """DC paper Section III, first example: ``n_layers`` × ReLU(fs · (x[n] − x[n−1])).
+
+    Each convolution is the discrete derivative (kernel ``[−fs, fs]``, 'valid', so each layer
+    shortens the signal by one sample). Differentiation keeps the spectral content; each ReLU
+    adds harmonics and DC, so the bandwidth grows with depth (Fig. 2). Reference settings
+    (V-A): 5 layers at fs = 1024 Hz.
+    """
+
+    def __init__(self, n_layers: int = 5, fs: float = 1024.0) -> None:
+        fs = positive(fs, "fs")
+        super().__init__([-fs, fs], n_layers)
+
+
+class MovingAverageNet(_ConvReLUStack):
+    """DC paper Section III, second example: ``n_layers`` × ReLU(moving average of ``width``).
+
+    The kernel is ``width`` taps of ``1/width`` ('valid'). Each ReLU widens the spectrum and
+    each low-pass convolution cuts it back (first null at ``fs / width``), so the bandwidth
+    stays bounded (Fig. 2). Reference settings (V-A): 5 layers, width 9, fs = 1024 Hz.
+    """
+
+    def __init__(self, n_layers: int = 5, width: int = 9) -> None:
+        width = at_least(width, 1, "width")
+        super().__init__([1.0 / width] * width, n_layers)
+
+
+class MinimalDCNet(nn.Module):
+    """DC paper Section V-D: one causal kernel-2 convolution (1 filter, no bias), ReLU and
+    global average pooling; the output ``(N, 1)`` is the DC of the rectified, filtered input.
+
+    For a tone ``a cos(2π f t)`` it is ``a |H(f)| / π`` (eq. 10), so a random kernel already
+    separates tones by frequency. Initialised Glorot-uniform (Keras), seeded by ``generator``.
+    """
+
+    def __init__(self, kernel_size: int = 2, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.conv = CausalConv1d(1, 1, at_least(kernel_size, 1, "kernel_size"), bias=False)
+        self.relu = nn.ReLU()
+        glorot_uniform_(self, generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.conv(x)).mean(dim=-1)
+
+
+class TwoConvClassifier(nn.Module):
+    """DC paper Section V-C: two causal convolutions (``n_filters``, kernel 3, no bias) with
+    ReLU or linear activation, global average pooling, Dense(32, ReLU), Dense(``n_classes``).
+
+    Parameters
+    ----------
+    activation : {"relu", "linear"}
+        Activation after each convolution (the paper's ``CNN_ReLU`` vs ``CNN_linear``).
+    init : {"keras", "torch"}
+        ``"keras"`` (default, the paper's setting): :func:`glorot_uniform_`; ``"torch"``:
+        PyTorch's default initialisation.
+    generator : torch.Generator, optional
+        Seeds the Keras initialisation.
+    """
+
+    def __init__(self, activation: str = "relu", *, n_filters: int = 32, kernel_size: int = 3,
+                 n_hidden: int = 32, n_classes: int = 3, init: str = "keras",
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        act = {"relu": nn.ReLU, "linear": nn.Identity}[choice(activation, ("relu", "linear"),
+                                                              "activation")]
+        self.conv1 = CausalConv1d(1, n_filters, kernel_size, bias=False)
+        self.act1 = act()
+        self.conv2 = CausalConv1d(n_filters, n_filters, kernel_size, bias=False)
+        self.act2 = act()
+        self.head = nn.Sequential(nn.Linear(n_filters, n_hidden), nn.ReLU(),
+                                  nn.Linear(n_hidden, n_classes))
+        if choice(init, ("keras", "torch"), "init") == "keras":
+            glorot_uniform_(self, generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.act2(self.conv2(self.act1(self.conv1(x))))
+        return self.head(features.mean(dim=-1))
