@@ -76,7 +76,9 @@ def class_dc_offsets(labels, amplitudes: tuple[float, ...] = VC_DC_AMPLITUDES) -
     labels = np.asarray(labels)
     amps = as_real_array(amplitudes, "amplitudes", ndim=1)
     if labels.size and (labels.min() < 0 or labels.max() >= amps.size):
-        raise NetspectraError(f"labels must lie in [0, {amps.size}); found {labels.min()}..{labels.max()}")
+        raise NetspectraError(
+            f"labels must lie in [0, {amps.size}); found {labels.min()}..{labels.max()}"
+        )
     return amps[labels] * np.sqrt(2) / 4
 
 

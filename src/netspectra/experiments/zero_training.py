@@ -26,14 +26,17 @@ def best_threshold_accuracy(feature: np.ndarray, labels: np.ndarray) -> float:
     (exhaustive, O(n) per order via prefix sums). Implemented for three classes (V-C data).
     """
     order = np.argsort(feature, kind="stable")
+    values = feature[order]
     onehot = np.eye(3)[labels[order]]
     prefix = np.vstack([np.zeros(3), np.cumsum(onehot, axis=0)])  # prefix[i] = counts of < i
+    # A cut can only fall between distinct feature values (ties go to the same class).
+    cut = np.r_[True, values[1:] > values[:-1], True]
     best = 0.0
     for a, b, c in permutations(range(3)):
         # correct(i, j) = prefix_a[i] + (prefix_b[j] - prefix_b[i]) + (total_c - prefix_c[j])
-        left = np.maximum.accumulate(prefix[:, a] - prefix[:, b])
+        left = np.maximum.accumulate(np.where(cut, prefix[:, a] - prefix[:, b], -np.inf))
         score = left + prefix[:, b] + prefix[-1, c] - prefix[:, c]
-        best = max(best, float(score.max()))
+        best = max(best, float(score[cut].max()))
     return best / labels.size
 
 
