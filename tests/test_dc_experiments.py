@@ -1,0 +1,117 @@
+"""The DC paper's experiments at tiny settings: result.json keys and the paper's claims."""
+
+import json
+import platform
+
+import numpy as np
+import pytest
+import torch
+
+from netspectra import NetspectraError
+from netspectra.experiments import reproduce
+from netspectra.experiments._parallel import plan_workers, run_units_parallel, tune_allocator
+from netspectra.experiments.dc_training import VARIANTS, train_variant
+from netspectra.experiments.zero_training import best_threshold_accuracy
+from netspectra.models import HeartRateCNN
+
+
+def test_example_networks_bandwidth(tmp_path):
+    res = reproduce("example-networks", tmp_path, quick=True)
+    bw = res["bandwidth_hz"]
+    assert len(bw["differentiation"]) == len(bw["moving_average"]) == 5
+    # Differentiation: every ReLU widens the spectrum; it ends far above the input tones.
+    assert np.all(np.diff(bw["differentiation"]) >= 0) and bw["differentiation"][-1] > 200
+    # Moving average: bounded by the 9-tap filter's main lobe (first null 1024/9 ≈ 114 Hz).
+    assert max(bw["moving_average"]) < 1024 / 9
+    assert json.loads((tmp_path / "example-networks" / "result.json").read_text())["bandwidth_hz"]
+    assert (tmp_path / "example-networks" / "spectra.png").stat().st_size > 10_000
+
+
+def test_best_threshold_accuracy_oracle():
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    assert best_threshold_accuracy(np.array([5, 6, 1, 2, 9, 8.0]), labels) == 1.0
+    # One window of class 0 sits among class 2: the best cut misclassifies exactly it.
+    assert best_threshold_accuracy(np.array([5, 9.5, 1, 2, 9, 8.0]), labels) == 5 / 6
+    assert best_threshold_accuracy(np.zeros(6), labels) == pytest.approx(1 / 3)
+    rng = np.random.default_rng(0)  # brute force over all cut pairs and class orders
+    feature, labels = rng.integers(0, 6, 40).astype(float), rng.integers(0, 3, 40)
+    cuts = np.unique(np.r_[-1.0, feature + 0.5])
+    brute = max(np.mean(np.select([feature < lo, feature < hi], [p[0], p[1]], p[2]) == labels)
+                for lo in cuts for hi in cuts if lo <= hi
+                for p in ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)))
+    assert best_threshold_accuracy(feature, labels) == pytest.approx(brute)
+
+
+def test_zero_training_dc_alone_classifies(tmp_path):
+    res = reproduce("zero-training", tmp_path, quick=True)
+    assert res["accuracy_median"] > 0.9  # chance is 1/3
+    assert res["accuracy_fraction_above_0.9"] > 0.5
+    np.testing.assert_allclose(res["dc_measured"], res["dc_predicted"], rtol=0.05)
+
+
+def test_dc_training_claims_and_resumable_units(tmp_path):
+    settings = {"reps": 1, "epochs": 8, "n_per_class": 256, "workers": 1}
+    res = reproduce("dc-training", tmp_path, quick=True, **settings)
+    for key in ("final_loss", "distance_layer1", "distance_layer2", "heldout_accuracy"):
+        assert set(res[key]) == set(VARIANTS)
+    assert res["seconds"] > 0
+    d2 = res["distance_layer2"]
+    # The linear net moves farthest from its initialisation; ReLU and linear + DC stay closer.
+    assert d2["linear"] > d2["relu"] and d2["linear"] > d2["linear_dc"]
+    assert res["heldout_accuracy"]["relu"] > 0.9
+    assert res["final_loss"]["relu"] < res["final_loss"]["linear"]
+    # A unit run alone equals the same unit of the full run, and a rerun only loads.
+    alone = train_variant("linear_dc-rep000", seed=0, epochs=8, n_per_class=256)
+    units = tmp_path / "dc-training" / "units-n256-e8"
+    with np.load(units / "linear_dc-rep000.npz") as saved:
+        np.testing.assert_array_equal(saved["distance"], alone["distance"])
+        np.testing.assert_array_equal(saved["loss"], alone["loss"])
+    (units / "relu-rep000.npz").unlink()
+    again = reproduce("dc-training", tmp_path, quick=True, **settings)
+    assert again["final_loss"] == res["final_loss"]
+
+
+def test_plan_workers_never_oversubscribes():
+    workers, threads = plan_workers(10)
+    assert threads == 1 and workers >= 1
+    with pytest.raises(NetspectraError, match="workers × threads"):
+        plan_workers(10, workers=1000, threads=1)
+
+
+def test_ppg_activations_dc_is_prominent(tmp_path):
+    with pytest.warns(UserWarning, match="not below 5 bpm"):
+        res = reproduce("ppg-activations", tmp_path, quick=True)
+    for key in ("mae_bpm", "dc_share_block1", "dc_share_block2", "peaks_bpm_block1"):
+        assert key in res
+    assert res["dc_share_block1"] > 0.3 and res["dc_share_block2"] > 0.3
+    spectra = tmp_path / "ppg-activations" / "spectra"
+    assert (spectra / "index.json").exists()
+
+
+def test_ppg_activations_on_user_signal_and_weights(tmp_path):
+    weights = tmp_path / "w.pt"
+    torch.save(HeartRateCNN().state_dict(), weights)
+    t = np.arange(256) / 32.0
+    windows = np.stack([np.cos(2 * np.pi * 1.5 * t), np.cos(2 * np.pi * 2.0 * t)])
+    np.savetxt(tmp_path / "sig.csv", windows, delimiter=",")
+    res = reproduce("ppg-activations", tmp_path / "out", quick=True,
+                    signal=str(tmp_path / "sig.csv"), weights=str(weights), window=1)
+    assert res["heart_rate_bpm"] is None and len(res["mae_history_bpm"]) == 1
+    assert 120.0 in res["peaks_bpm_block1"][:2]  # the 2 Hz input tone survives the convs
+    torch.save({"bogus": torch.zeros(1)}, weights)
+    with pytest.raises(NetspectraError, match="do not fit"):
+        reproduce("ppg-activations", tmp_path / "out", quick=True, weights=str(weights))
+
+
+def _square_unit(key: str) -> dict:
+    value = int(key[1:])
+    return {"square": np.array(value**2)}
+
+
+def test_parallel_units_equal_sequential(tmp_path):
+    keys = [f"u{i}" for i in range(5)]
+    (tmp_path / "par").mkdir()
+    np.savez(tmp_path / "par" / "u3.npz", square=np.array(-1))  # already done: loaded, not rerun
+    parallel = run_units_parallel(tmp_path / "par", keys, _square_unit, workers=2, threads=1)
+    assert [int(parallel[k]["square"]) for k in keys] == [0, 1, 4, -1, 16]
+    assert tune_allocator() == (platform.libc_ver()[0] == "glibc")
