@@ -5,7 +5,8 @@ reference machine (≈10.3 s per variant-run, ≈52 min for 100 repetitions); th
 least 1.5× faster per variant-run. Each strategy (worker processes × threads per worker)
 runs the same units in a fresh directory; ``workers × threads`` never exceeds the cores.
 
-    python benchmarks/dc_training.py                     # the full default run, all strategies
+    python benchmarks/dc_training.py                     # the full default run
+    python benchmarks/dc_training.py --plans 1x2 2x1     # one 2-thread process vs 2 workers
     python benchmarks/dc_training.py --reps 1 --epochs 2 --plans 1x1  # a smoke test
 """
 
@@ -27,9 +28,6 @@ def _plan(text: str) -> tuple[int, int]:
     return int(workers), int(threads)
 
 
-def _strategies(cores: int) -> list[tuple[int, int]]:
-    """(workers, threads): one multi-thread process, and one 1-thread worker per core."""
-    return sorted({(1, cores), (cores, 1)})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,10 +37,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-per-class", type=int, default=1024)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--plans", type=_plan, nargs="+", metavar="WxT",
-                        help="strategies as WORKERSxTHREADS (default: 1xCORES and CORESx1)")
+                        help="strategies as WORKERSxTHREADS (default: the library's, one "
+                             "1-thread worker per core; compare e.g. with --plans 1x2 2x1)")
     args = parser.parse_args(argv)
     cores = available_cores()
-    plans = args.plans or (_strategies(cores) if args.device == "cpu" else [(1, 1)])
+    plans = args.plans or [(cores, 1) if args.device == "cpu" else (1, 1)]
     runs = args.reps * len(dc_training.VARIANTS)
     scale = 60 / args.epochs * args.n_per_class / 1024  # to the paper's run length
     print(f"{cores} cores, {args.reps} reps × {len(dc_training.VARIANTS)} variants × "

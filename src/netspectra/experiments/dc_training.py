@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .._validation import at_least, choice
 from ..data import class_dc_offsets, sinusoid_classes
 from ..models import TwoConvClassifier
 from ..results import save_figure
@@ -125,9 +126,11 @@ def run(out: Path, *, quick: bool, seed: int, reps: int | None = None,
         epochs: int | None = None, workers: int | None = None, threads: int | None = None,
         device: str = "cpu", n_per_class: int | None = None) -> dict:
     """Train the four variants ``reps`` times (paper: 100 × 60 epochs, 1024 windows/class)."""
-    reps = reps or (3 if quick else 100)
-    epochs = epochs or (8 if quick else 60)
-    n_per_class = n_per_class or (256 if quick else 1024)
+    reps = at_least(reps, 1, "reps") if reps is not None else (3 if quick else 100)
+    epochs = at_least(epochs, 1, "epochs") if epochs is not None else (8 if quick else 60)
+    n_per_class = (at_least(n_per_class, 1, "n_per_class") if n_per_class is not None
+                   else (256 if quick else 1024))
+    choice(device.split(":")[0], ("cpu", "cuda"), "device")
     keys = [f"{v}-rep{r:03d}" for r in range(reps) for v in VARIANTS]
     if device == "cpu":
         workers, threads = plan_workers(len(keys), workers, threads)
