@@ -35,9 +35,10 @@ def train_heart_rate_cnn(n_train: int, n_test: int, *, max_epochs: int, target_m
                          seed: int = 0, n_samples: int = 256) -> tuple[HeartRateCNN, list[float]]:
     """Train :class:`HeartRateCNN` on synthetic PPG until the held-out MAE < ``target_mae`` bpm.
 
-    Adam with a one-cycle learning rate (peak 3e-3 over ``max_epochs``), batch 64, MSE on
-    standardised heart rate; stops after the first epoch whose held-out MAE is below
-    ``target_mae``. Returns the model (eval mode) and the held-out MAE in bpm per epoch.
+    Adam with a one-cycle learning rate (peak 3e-3 over ``max_epochs``), batch 64, L1 loss on
+    standardised heart rate (it optimises the MAE itself; MSE plateaus near 5 bpm here);
+    stops after the first epoch whose held-out MAE is below ``target_mae``. Returns the model
+    (eval mode) and the held-out MAE in bpm after each epoch.
     """
     seconds = n_samples / FS
     train = synthetic_ppg(n_train, fs=FS, seconds=seconds, seed=np.random.SeedSequence([seed, 0]))
@@ -54,7 +55,7 @@ def train_heart_rate_cnn(n_train: int, n_test: int, *, max_epochs: int, target_m
     for _ in range(max_epochs):
         model.train()
         for idx in torch.randperm(len(y), generator=gen).split(64):
-            loss = F.mse_loss(model(x[idx]), y[idx])
+            loss = F.l1_loss(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
