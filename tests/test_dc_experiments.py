@@ -2,6 +2,7 @@
 
 import json
 import platform
+import warnings
 
 import numpy as np
 import pytest
@@ -79,8 +80,11 @@ def test_plan_workers_never_oversubscribes():
 
 
 def test_ppg_activations_dc_is_prominent(tmp_path):
-    with pytest.warns(UserWarning, match="not below 5 bpm"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         res = reproduce("ppg-activations", tmp_path, quick=True)
+    assert res["converged"] == (res["mae_bpm"] < 5)
+    assert res["converged"] or any("not below 5 bpm" in str(w.message) for w in caught)
     for key in ("mae_bpm", "dc_share_block1", "dc_share_block2", "peaks_bpm_block1"):
         assert key in res
     assert res["dc_share_block1"] > 0.3 and res["dc_share_block2"] > 0.3
