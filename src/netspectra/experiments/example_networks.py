@@ -24,19 +24,25 @@ def va_signal(seconds: float = 8.0) -> np.ndarray:
 
 
 def _plot(spectra: dict, path: Path) -> None:
+    """One row per layer, one column per network: amplitude (relative to the peak, log)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=False)
-    for ax, (title, result) in zip(axes, spectra.items(), strict=True):
-        for i, layer in enumerate(result.layers, 1):
-            peak = layer.amplitude.max()
-            ax.semilogy(layer.frequencies, np.maximum(layer.amplitude / peak, 1e-12),
-                        label=f"layer {i}: 95 % bw {layer.bandwidth_hz:.0f} Hz", lw=0.8)
-        ax.set_xlim(0, FS / 2)
-        ax.set_xlabel("frequency (Hz)")
-        ax.set_ylabel("amplitude / peak")
-        ax.set_title(f"{title} net (fs = {FS:.0f} Hz)")
-        ax.legend(fontsize="small")
+    n_layers = len(next(iter(spectra.values())).layers)
+    fig, axes = plt.subplots(n_layers, 2, figsize=(12, 1.9 * n_layers), sharex=True,
+                             squeeze=False)
+    for col, (title, result) in enumerate(spectra.items()):
+        axes[0, col].set_title(f"{title} net (fs = {FS:.0f} Hz)")
+        for row, layer in enumerate(result.layers):
+            ax = axes[row, col]
+            ax.semilogy(layer.frequencies, np.maximum(layer.amplitude / layer.amplitude.max(),
+                                                      1e-12), lw=0.6, color=f"C{col}")
+            ax.axvline(layer.bandwidth_hz, color="k", ls="--", lw=0.8,
+                       label=f"95 % bandwidth {layer.bandwidth_hz:.0f} Hz")
+            ax.set_ylim(1e-6, 2)
+            ax.set_ylabel(f"layer {row + 1}\namplitude / peak")
+            ax.legend(fontsize="small", loc="upper right")
+        axes[-1, col].set_xlabel("frequency (Hz)")
+        axes[-1, col].set_xlim(0, FS / 2)
     save_figure(fig, path)
 
 
