@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from torch import nn
 
@@ -178,3 +180,15 @@ def test_errors_name_the_problem():
         capture_outputs(unused, x)
     with pytest.raises(NetspectraError, match="fs"):
         activation_spectra(model, x, fs=0.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.sampled_from([(2, 3, 17), (1, 1, 64), (2, 2, 5, 9), (1, 3, 8, 8)]),
+       seed=st.integers(0, 1000))
+def test_power_sums_to_the_mean_square(shape, seed):
+    # Parseval, in 1-D and for the radial 2-D rings alike.
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    layer = activation_spectra(nn.Sequential(nn.ReLU()).double(), x, fs=4.0).layers[0]
+    np.testing.assert_allclose(layer.power.sum(), float(torch.relu(x).square().mean()),
+                               rtol=1e-10)
+    assert 0 <= layer.dc_share <= 1 and 0 <= layer.bandwidth_hz <= layer.frequencies[-1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import at_least
+from .._validation import at_least, choice
 from ._layers import CausalConv1d, glorot_uniform_
 
 __all__ = ["HeartRateCNN"]
@@ -63,7 +63,7 @@ class HeartRateCNN(nn.Module):
         self.norm = nn.LayerNorm(64)
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(64 * (n_samples // 16), 32), nn.ReLU(),
                                   nn.Linear(32, 1))
-        if init == "keras":
+        if choice(init, ("keras", "torch"), "init") == "keras":
             glorot_uniform_(self, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
