@@ -6,7 +6,8 @@ experiment): the relative RMS error falls *algebraically*, 8.1 % (N = 8), 1.7 % 
 ``N^(-1/2)``; not exponentially, as the later version's Appendix B claims. The reason is the
 zero crossings: there ``x² = 0``, so ``m = -1`` sits on the boundary of the disc of
 convergence, where the terms ``C(1/2, n) (-1)^n`` only decay as ``n^(-3/2)`` and the
-pointwise tail as ``n^(-1/2)``. Exponential convergence holds only for signals that stay away from zero (``|m| < 1`` everywhere).
+pointwise tail as ``n^(-1/2)``. Exponential convergence holds only for signals that stay
+away from zero (``|m| < 1`` everywhere).
 """
 
 from __future__ import annotations
