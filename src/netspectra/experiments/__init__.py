@@ -5,7 +5,7 @@ from importlib import import_module
 from ._registry import Experiment, Option, experiment, registry, reproduce
 
 # Modules that register experiments, in the order `netspectra list` shows them.
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = ("relu_series", "chebyshev_table", "harmonic_distortion")
 
 for _name in _MODULES:
     import_module(f"{__name__}.{_name}")
