@@ -102,11 +102,17 @@ class ToneComponents(Result):
 
 
 def _merge(freq: np.ndarray, coef: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    key = np.rint(freq / (_MERGE * scale)).astype(np.int64)
-    uniq, inverse = np.unique(key, return_inverse=True)
-    out = np.zeros(uniq.size, dtype=np.complex128)
-    np.add.at(out, inverse, coef)
-    return uniq * (_MERGE * scale), out
+    """Sum the coefficients of frequencies within ``_MERGE * scale`` of each other.
+
+    Clusters of the sorted frequencies, not a rounding grid: the sums of exact input
+    frequencies stay exact, where a grid would split one component across two cells."""
+    order = np.argsort(freq, kind="stable")
+    freq, coef = freq[order], coef[order]
+    start = np.concatenate(([True], np.diff(freq) > _MERGE * scale))
+    group = np.cumsum(start) - 1
+    out = np.zeros(int(group[-1]) + 1, dtype=np.complex128)
+    np.add.at(out, group, coef)
+    return freq[start], out
 
 
 def _times(fa, ca, fb, cb, scale):
@@ -190,9 +196,9 @@ def _degrees(fx, n_terms, fmax, max_components):
     """Frequencies of ``x^(2j)``, j < n_terms, each with the lowest even power producing it."""
     fq = np.zeros(1)
     seen_f, seen_d = [np.zeros(1)], [np.zeros(1, dtype=int)]
-    f2 = np.unique(np.rint(np.add.outer(fx, fx).ravel() / (_MERGE * fmax))) * (_MERGE * fmax)
+    f2 = _merge(np.add.outer(fx, fx).ravel(), np.zeros(fx.size**2), fmax)[0]
     for j in range(1, n_terms):
-        fq = np.unique(np.rint(np.add.outer(fq, f2).ravel() / (_MERGE * fmax))) * (_MERGE * fmax)
+        fq = _merge(np.add.outer(fq, f2).ravel(), np.zeros(fq.size * f2.size), fmax)[0]
         if fq.size > max_components:
             break
         seen_f.append(fq)
