@@ -39,7 +39,7 @@ def test_components_equal_fft_of_sampled_model(amps, bins, phases, n_terms):
     # Parseval: the model's power is DC² + Σ amplitude²/2.
     power = comps.dc**2 + np.sum(comps.amplitude[comps.frequency > 0] ** 2) / 2
     assert power == pytest.approx(np.mean(y**2), rel=1e-9)
-    fq, amp = amplitude_spectrum(y, FS)
+    _, amp = amplitude_spectrum(y, FS)
     bins_of = np.rint(comps.frequency / (FS / N)).astype(int)
     assert np.unique(bins_of).size == bins_of.size  # coinciding products were merged
     np.testing.assert_allclose(comps.amplitude, amp[bins_of], atol=1e-12)
@@ -74,7 +74,8 @@ def test_single_tone_model_approaches_known_harmonics():
 
 
 def test_alias_warning_names_the_numbers():
-    with pytest.warns(RuntimeWarning, match=r"% of the predicted output power.*Nyquist frequency 20 Hz"):
+    match = r"% of the predicted output power.*Nyquist frequency 20 Hz"
+    with pytest.warns(RuntimeWarning, match=match):
         predicted_components([1.0, 1.0], [5.0, 15.0], n_terms=10, fs=40.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -95,7 +95,7 @@ def test_scale_matches_reference_choice_for_tones():
 def test_given_scale_is_used_and_checked():
     x = np.array([-2.0, 1.0, 0.0])
     assert series_scale(x, 2.0) == 2.0
-    with pytest.raises(NetspectraError, match="diverge.*max x² = 4"):
+    with pytest.raises(NetspectraError, match=r"diverge.*max x² = 4"):
         relu_series(x, 10, scale=1.9)
     # Any A >= max x^2 / 2 converges to the same function.
     np.testing.assert_allclose(relu_series(x, 4000, scale=10.0), np.maximum(x, 0), atol=0.05)

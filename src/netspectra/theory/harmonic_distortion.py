@@ -87,7 +87,8 @@ def polynomial_spectrum_in_time(z, coefficients) -> np.ndarray:
 class BlueshiftResult(Result):
     """One-sided power spectra of a band pushed repeatedly through a polynomial.
 
-    ``power[s, k]`` is ``|z_k|²`` (k = 0..K_max) after ``s`` steps (row 0: the input);
+    ``power[s, k]`` is ``|z_k|²`` (k = 0..K_max) after ``s`` steps (row 0: the input); each
+    row sums to ½ over k >= 1 (unit variance, the other half at negative k);
     ``bandwidth`` is the 95 %-power bandwidth in harmonics (DC excluded) per step.
     """
 
