@@ -64,13 +64,14 @@ class SeriesConvergence(Result):
     """Error of the N-term ReLU series against the exact ReLU, for several N.
 
     ``n_terms`` (N), ``rrmse_percent`` (%), ``max_abs_error`` (signal units) and the fitted
-    ``order`` p of ``rrmse ~ N^(-p)``.
+    ``order`` p of ``rrmse ~ N^(-p)`` over ``N >= fit_min``.
     """
 
     n_terms: np.ndarray
     rrmse_percent: np.ndarray
     max_abs_error: np.ndarray
     order: float
+    fit_min: int = 1
 
     def plot(self, ax=None):
         """Log-log error against N, with the fitted power law."""
@@ -79,20 +80,23 @@ class SeriesConvergence(Result):
         fig, ax = (plt.subplots(figsize=(5, 3.5)) if ax is None else (ax.figure, ax))
         ax.loglog(self.n_terms, self.rrmse_percent, "o-", ms=3, label="relative RMS error (%)")
         ax.loglog(self.n_terms, self.max_abs_error, "s-", ms=3, label="max |error|")
-        ref = self.rrmse_percent[0] * (self.n_terms / self.n_terms[0]) ** (-self.order)
-        ax.loglog(self.n_terms, ref, "k:", label=f"N^-{self.order:.2f}")
+        fitted = self.n_terms >= self.fit_min
+        n, e = self.n_terms[fitted], self.rrmse_percent[fitted]
+        anchor = np.exp(np.mean(np.log(e)) + self.order * np.mean(np.log(n)))
+        ax.loglog(n, anchor * n ** (-self.order), "k:", label=f"fit N^-{self.order:.2f}")
         ax.set(xlabel="number of terms N", ylabel="error", title="ReLU series convergence")
         ax.legend()
         return fig
 
 
 def series_convergence(
-    x, n_terms: Sequence[int], *, scale: float | None = None
+    x, n_terms: Sequence[int], *, scale: float | None = None, fit_min: int = 1
 ) -> SeriesConvergence:
     """Errors of the N-term series on ``x`` for every N in ``n_terms`` (one pass over the terms).
 
     The partial sums are accumulated upwards (``m^n`` by repeated multiplication, |m| <= 1), so
-    all N cost as much as the largest one. The order is fitted over the given N.
+    all N cost as much as the largest one. The order is fitted over the given ``N >= fit_min``
+    (the first few terms are pre-asymptotic).
     """
     x = as_real_array(x, "x")
     ns = np.array(sorted({at_least(int(n), 1, "n_terms") for n in n_terms}))
@@ -113,5 +117,6 @@ def series_convergence(
             rr.append(rrmse_percent(approx, exact))
             mx.append(max_abs_error(approx, exact))
     rr_arr = np.array(rr)
-    order = convergence_order(ns, rr_arr) if ns.size >= 2 else float("nan")
-    return SeriesConvergence(ns, rr_arr, np.array(mx), order)
+    fitted = ns >= at_least(fit_min, 1, "fit_min")
+    order = convergence_order(ns[fitted], rr_arr[fitted]) if fitted.sum() >= 2 else float("nan")
+    return SeriesConvergence(ns, rr_arr, np.array(mx), order, int(fit_min))
