@@ -110,6 +110,7 @@ def test_activations_by_name():
         ({"activation": "relu", "degree": 30, "n_points": 10}, "n_points"),
         ({"activation": lambda t: np.full_like(t, np.nan)}, "finite"),
         ({"activation": 3}, "activation"),
+        ({"activation": "relu", "interval": (0, 1, 2)}, "pair"),
     ],
 )
 def test_bad_input(kwargs, match):

@@ -116,6 +116,12 @@ def test_bad_input():
         predicted_components([1.0, 2.0], [1.0])
     with pytest.raises(NetspectraError, match="frequencies"):
         predicted_components([1.0], [-1.0])
+    with pytest.raises(NetspectraError, match=r"amplitudes must have 1 dimension"):
+        predicted_components([[1.0]], [1.0])
+    with pytest.raises(NetspectraError, match="amplitudes must be finite"):
+        predicted_components([np.nan], [1.0])
+    with pytest.raises(NetspectraError, match="amplitudes must not be empty"):
+        multitone_dc_mean([], [])
     with pytest.raises(NetspectraError, match="n_terms"):
         predicted_components([1.0], [1.0], n_terms=0)
     with pytest.raises(NetspectraError, match="fs"):

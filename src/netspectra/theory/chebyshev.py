@@ -119,6 +119,8 @@ def chebyshev_fit(
     """
     degree = at_least(degree, 0, "degree")
     n_points = at_least(n_points, degree + 1, "n_points")
+    if np.ndim(interval) != 1 or len(interval) != 2:
+        raise NetspectraError(f"interval must be a pair (LO, HI); found {interval!r}")
     lo, hi = _interval(*interval, "interval")
     fn = _activation(activation, slope=slope)
     t = np.linspace(lo, hi, n_points)
