@@ -178,6 +178,13 @@ def run(out: Path, *, quick: bool, seed: int) -> dict:
             "neighbours_printed": table[i, max(k - 4, 0): k + 5].tolist(),
         })
     ok = rel <= MISPRINT_RELATIVE
+    with open(out / "comparison_with_printed.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["name", "power", "printed", "fitted", "relative_error", "verdict"])
+        for i, k in zip(*np.nonzero(compared), strict=True):
+            verdict = "agrees" if ok[i, k] else "probable misprint"
+            writer.writerow([names[i], k, f"{table[i, k]:.7E}", f"{ours[i, k]:.7E}",
+                             f"{rel[i, k]:.2e}", verdict])
     return {
         "coefficients": {n: row.tolist() for n, row in zip(names, ours, strict=True)},
         "procedure": (f"least-squares Chebyshev fit, degree {DEGREE}, {TABLE1_POINTS} evenly "

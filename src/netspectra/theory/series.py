@@ -68,6 +68,8 @@ def relu_series(x, n_terms: int = 50, *, scale: float | None = None) -> np.ndarr
         Number of terms ``N >= 1`` of the binomial series (the paper uses 50, later 100).
     scale : float, optional
         ``A > 0`` with ``max x² <= 2A``; default ``max x² / 2`` (see :func:`series_scale`).
+        One ``A`` serves the whole array, leading dimensions included; pass rows separately
+        when their amplitudes differ widely (a small row converges more slowly under a large A).
 
     Returns
     -------
