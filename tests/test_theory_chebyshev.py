@@ -81,6 +81,7 @@ def test_polynomial_is_fitted_exactly_and_callables_work():
     fit = chebyshev_fit(lambda t: 1 - 2 * t + 3 * t**3, 3, (-1, 2), n_points=50)
     np.testing.assert_allclose(fit.monomial, [1, -2, 0, 3], atol=1e-12)
     assert fit.name == "callable"
+    assert chebyshev_fit("lrelu", 3, slope=0.25).name == "lrelu_0.25"
     assert chebyshev_fit("relu", 0, (-1, 1)).monomial.shape == (1,)
 
 

@@ -42,7 +42,7 @@ class ChebyshevFit(Result):
     Attributes
     ----------
     name : str
-        Activation name (``"callable"`` for a user function).
+        Activation name (``"lrelu_0.25"`` for a given slope, ``"callable"`` for a user function).
     interval : list of float
         ``[lo, hi]``, in the activation's input units.
     chebyshev : ndarray, shape (degree + 1,)
@@ -134,4 +134,6 @@ def chebyshev_fit(
     monomial = Chebyshev(coef, domain=[lo, hi]).convert(kind=Polynomial).coef
     monomial = np.pad(monomial, (0, degree + 1 - monomial.size))
     name = activation if isinstance(activation, str) else "callable"
+    if name == "lrelu" and slope is not None:
+        name = f"lrelu_{slope:g}"
     return ChebyshevFit(name, [lo, hi], coef, monomial, n_points)
