@@ -6,6 +6,9 @@ from ._registry import Experiment, Option, experiment, registry, reproduce
 
 # Modules that register experiments, in the order `netspectra list` shows them.
 _MODULES: tuple[str, ...] = (
+    "relu_series",
+    "chebyshev_table",
+    "harmonic_distortion",
     "example_networks",
     "zero_training",
     "dc_training",

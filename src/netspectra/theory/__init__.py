@@ -1,14 +1,58 @@
 """Analytical layer, NumPy/SciPy only: ReLU series, DC, harmonic distortion, Chebyshev fits."""
 
-from .dc import filtered_tone_dc, frequency_response, rectified_tone_dc
+from .activations import ACTIVATION_NAMES, activation
+from .chebyshev import ChebyshevFit, chebyshev_fit
+from .components import ToneComponents, predicted_components, tone_signal
+from .convergence import (
+    SeriesConvergence,
+    convergence_order,
+    max_abs_error,
+    rrmse_percent,
+    series_convergence,
+)
+from .dc import (
+    filtered_tone_dc,
+    frequency_response,
+    multitone_dc_mean,
+    multitone_dc_series,
+    rectified_tone_dc,
+)
+from .harmonic_distortion import (
+    BlueshiftResult,
+    blueshift,
+    polynomial_spectrum,
+    polynomial_spectrum_in_time,
+)
+from .series import relu_series, relu_series_coefficients, series_scale
 from .spectral_stats import amplitude_spectrum, bandwidth, dc_share, power_centroid
 
 __all__ = [
+    "ACTIVATION_NAMES",
+    "BlueshiftResult",
+    "ChebyshevFit",
+    "SeriesConvergence",
+    "ToneComponents",
+    "activation",
     "amplitude_spectrum",
     "bandwidth",
+    "blueshift",
+    "chebyshev_fit",
+    "convergence_order",
     "dc_share",
     "filtered_tone_dc",
     "frequency_response",
+    "max_abs_error",
+    "multitone_dc_mean",
+    "multitone_dc_series",
+    "polynomial_spectrum",
+    "polynomial_spectrum_in_time",
     "power_centroid",
+    "predicted_components",
     "rectified_tone_dc",
+    "relu_series",
+    "relu_series_coefficients",
+    "rrmse_percent",
+    "series_convergence",
+    "series_scale",
+    "tone_signal",
 ]

@@ -1,0 +1,23 @@
+"""harmonic-distortion (RR eq. 6, blueshift) at quick settings."""
+
+import pytest
+
+from netspectra.experiments import reproduce
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    return reproduce("harmonic-distortion", out, quick=True), out / "harmonic-distortion"
+
+
+def test_relu_widens_first(result):
+    res, directory = result
+    first = res["first_step_bandwidth"]
+    assert first["relu"] > max(first["tanh"], first["softplus"])
+    assert 10 <= first["relu"] <= 13 and first["tanh"] <= 9 and first["softplus"] <= 9
+    for bw in res["bandwidth_harmonics"].values():
+        assert bw[0] == 8 and bw[-1] > bw[0]
+    assert res["eq6_vs_time_domain_max_abs"] < 1e-9
+    assert (directory / "bandwidth.png").stat().st_size > 0
+    assert (directory / "spectra_per_step.png").stat().st_size > 0
