@@ -98,8 +98,9 @@ def test_ppg_activations_on_user_signal_and_weights(tmp_path):
     t = np.arange(256) / 32.0
     windows = np.stack([np.cos(2 * np.pi * 1.5 * t), np.cos(2 * np.pi * 2.0 * t)])
     np.savetxt(tmp_path / "sig.csv", windows, delimiter=",")
-    res = reproduce("ppg-activations", tmp_path / "out", quick=True,
-                    signal=str(tmp_path / "sig.csv"), weights=str(weights), window=1)
+    with pytest.warns(UserWarning, match="not below 5 bpm"):  # untrained weights
+        res = reproduce("ppg-activations", tmp_path / "out", quick=True,
+                        signal=str(tmp_path / "sig.csv"), weights=str(weights), window=1)
     assert res["heart_rate_bpm"] is None and len(res["mae_history_bpm"]) == 1
     assert 120.0 in res["peaks_bpm_block1"][:2]  # the 2 Hz input tone survives the convs
     torch.save({"bogus": torch.zeros(1)}, weights)
