@@ -62,7 +62,13 @@ def test_dc_training_claims_and_resumable_units(tmp_path):
     assert res["heldout_accuracy"]["relu"] > 0.9
     assert res["final_loss"]["relu"] < res["final_loss"]["linear"]
     # A unit run alone equals the same unit of the full run, and a rerun only loads.
-    alone = train_variant("linear_dc-rep000", seed=0, epochs=8, n_per_class=256)
+    # The full run trained with 1 thread per worker; oneDNN's sums depend on the thread count.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(res["threads"])
+    try:
+        alone = train_variant("linear_dc-rep000", seed=0, epochs=8, n_per_class=256)
+    finally:
+        torch.set_num_threads(previous)
     units = tmp_path / "dc-training" / "units-n256-e8"
     with np.load(units / "linear_dc-rep000.npz") as saved:
         np.testing.assert_array_equal(saved["distance"], alone["distance"])

@@ -4,7 +4,8 @@ Each (variant, repetition) is one seeded unit of work: its data set depends on t
 repetition only (all variants of a repetition see the same tones), its initialisation on the
 repetition and the variant. Units run in parallel worker processes (see ``_parallel``) and
 are written atomically, so an interrupted run resumes and a repetition alone equals the same
-repetition inside a full run.
+repetition inside a full run, bit for bit when it runs with the same number of threads
+(oneDNN's reductions, and so the last bits of every step, depend on the thread count).
 """
 
 from __future__ import annotations
