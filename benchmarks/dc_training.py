@@ -28,8 +28,6 @@ def _plan(text: str) -> tuple[int, int]:
     return int(workers), int(threads)
 
 
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100)
@@ -51,15 +49,17 @@ def main(argv: list[str] | None = None) -> None:
     for workers, threads in plans:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            dc_training.run(Path(tmp), quick=False, seed=0, reps=args.reps, epochs=args.epochs,
-                            workers=workers, threads=threads, device=args.device,
-                            n_per_class=args.n_per_class)
+            result = dc_training.run(Path(tmp), quick=False, seed=0, reps=args.reps,
+                                     epochs=args.epochs, workers=workers, threads=threads,
+                                     device=args.device, n_per_class=args.n_per_class)
             seconds = time.perf_counter() - start
         per_run = seconds / runs
         equivalent = per_run * scale
         print(f"{workers} worker(s) × {threads} thread(s): {seconds:8.1f} s total, "
               f"{per_run:7.3f} s per variant-run ({equivalent:6.2f} s at the paper's length), "
               f"speed-up vs authors {AUTHORS_SECONDS_PER_VARIANT_RUN / equivalent:5.2f}×")
+        print("  one unit in its worker, by variant: " + ", ".join(
+            f"{v} {s * scale:.2f} s" for v, s in result["unit_seconds"].items()))
 
 
 if __name__ == "__main__":

@@ -89,6 +89,23 @@ def test_two_conv_classifier_linear_features_are_linear():
         TwoConvClassifier("tanh")
 
 
+@pytest.mark.parametrize("kernel_size", [1, 3, 5])
+def test_linear_classifier_from_window_sums_equals_forward(kernel_size):
+    model = TwoConvClassifier("linear", kernel_size=kernel_size,
+                              generator=torch.Generator().manual_seed(2)).double()
+    x = torch.randn(6, 1, 40, dtype=torch.float64) + 0.7  # an offset, as linear + DC has
+    direct = model(x)
+    (grad_direct,) = torch.autograd.grad(direct.square().sum(), model.conv1.weight)
+    collapsed = model.forward_from_window_sums(model.window_sums(x))
+    (grad_collapsed,) = torch.autograd.grad(collapsed.square().sum(), model.conv1.weight)
+    np.testing.assert_allclose(collapsed.detach(), direct.detach(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(grad_collapsed, grad_direct, rtol=1e-11, atol=1e-13)
+    with pytest.raises(NetspectraError, match="linear"):
+        TwoConvClassifier("relu").forward_from_window_sums(model.window_sums(x).float())
+    with pytest.raises(NetspectraError, match="1 channel"):
+        model.window_sums(torch.zeros(2, 3, 40, dtype=torch.float64))
+
+
 def test_heart_rate_cnn_shapes_and_probe_layers():
     model = HeartRateCNN().eval()
     assert model(torch.randn(3, 1, 256)).shape == (3,)

@@ -15,11 +15,12 @@ import ctypes.util
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from .._validation import at_least
 from ..errors import NetspectraError
@@ -95,8 +96,10 @@ def run_units_parallel(
 ) -> dict[str, dict[str, np.ndarray]]:
     """:func:`~netspectra.experiments._sweep.run_units` spread over ``workers`` processes.
 
-    Keys are dealt round-robin to the workers; each writes its units atomically into
-    ``directory``, so the result equals a sequential run and an interrupted run resumes.
+    Each key is a task of its own that the next idle worker takes, since units can differ
+    in cost by 10× (dc-training's ReLU runs against its collapsed linear ones) and a fixed
+    deal would leave a worker idle. Each unit is written atomically into ``directory``, so
+    the result equals a sequential run and an interrupted run resumes.
     ``unit`` must be picklable (a module-level function or ``functools.partial`` of one).
     With ``workers=1`` the units run in this process with ``threads`` threads.
     """
@@ -113,8 +116,7 @@ def run_units_parallel(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(threads,)) as pool:
-        futures = [pool.submit(_run_shard, str(directory), todo[i::workers], unit)
-                   for i in range(workers) if todo[i::workers]]
-        for future in futures:
+        futures = [pool.submit(_run_shard, str(directory), [key], unit) for key in todo]
+        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, leave=False):
             future.result()
     return run_units(directory, keys, unit, desc=desc, progress=False)
