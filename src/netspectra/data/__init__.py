@@ -1,5 +1,6 @@
 """Seeded signal generators and loaders for the experiments (NumPy only)."""
 
+from .images import ImageSet, load_cifar10, load_digits32, minibatch, random_flip
 from .signals import (
     SinusoidClasses,
     SyntheticPPG,
@@ -10,10 +11,15 @@ from .signals import (
 )
 
 __all__ = [
+    "ImageSet",
     "SinusoidClasses",
     "SyntheticPPG",
     "class_dc_offsets",
+    "load_cifar10",
+    "load_digits32",
     "load_signal_windows",
+    "minibatch",
+    "random_flip",
     "sinusoid_classes",
     "synthetic_ppg",
 ]

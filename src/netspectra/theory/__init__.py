@@ -23,6 +23,14 @@ from .harmonic_distortion import (
     polynomial_spectrum,
     polynomial_spectrum_in_time,
 )
+from .roughness import (
+    RoughnessFit,
+    RoughnessWarning,
+    fractal_coefficient,
+    fractal_coefficients,
+    mean_path_spectrum,
+    path_power_spectrum,
+)
 from .series import relu_series, relu_series_coefficients, series_scale
 from .spectral_stats import amplitude_spectrum, bandwidth, dc_share, power_centroid
 
@@ -30,6 +38,8 @@ __all__ = [
     "ACTIVATION_NAMES",
     "BlueshiftResult",
     "ChebyshevFit",
+    "RoughnessFit",
+    "RoughnessWarning",
     "SeriesConvergence",
     "ToneComponents",
     "activation",
@@ -40,10 +50,14 @@ __all__ = [
     "convergence_order",
     "dc_share",
     "filtered_tone_dc",
+    "fractal_coefficient",
+    "fractal_coefficients",
     "frequency_response",
     "max_abs_error",
+    "mean_path_spectrum",
     "multitone_dc_mean",
     "multitone_dc_series",
+    "path_power_spectrum",
     "polynomial_spectrum",
     "polynomial_spectrum_in_time",
     "power_centroid",
