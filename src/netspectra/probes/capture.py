@@ -19,6 +19,7 @@ from torch import nn
 
 from .._validation import choice
 from ..errors import NetspectraError
+from ._state import as_model_input, preserved_state
 
 __all__ = ["ACTIVATION_TYPES", "Capture", "capture_outputs", "functional_activation_users"]
 
@@ -132,12 +133,7 @@ def capture_outputs(
     chosen = _select(model, layers, types)
     if mode is not None:
         choice(mode, ("eval", "train"), "mode")
-    reference = next(iter(model.parameters()), None)
-    if reference is None:
-        reference = next(iter(model.buffers()), None)
-    if reference is not None:
-        dtype = reference.dtype if x.is_floating_point() and reference.is_floating_point() else None
-        x = x.to(device=reference.device, dtype=dtype)
+    x = as_model_input(model, x)
     captures: list[Capture] = []
     calls: dict[str, int] = {}
 
@@ -149,21 +145,15 @@ def capture_outputs(
         calls[name] = k + 1
         captures.append(Capture(name, k, output.detach().clone()))
 
-    was_training = model.training
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
     handles = [m.register_forward_hook(hook) for m in chosen]
     try:
-        if mode is not None:
-            model.train(mode == "train")
-        with torch.no_grad():
+        with preserved_state(model), torch.no_grad():
+            if mode is not None:
+                model.train(mode == "train")
             model(x)
     finally:
         for h in handles:
             h.remove()
-        model.train(was_training)
-        with torch.no_grad():
-            for buf, saved in buffers:
-                buf.copy_(saved)
     if not captures:
         raise NetspectraError(
             f"none of the chosen layers ({', '.join(sorted(set(chosen.values())))}) produced a "

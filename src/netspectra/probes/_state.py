@@ -1,0 +1,62 @@
+"""Leave a user's model exactly as found: modes and buffers restored, also on error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from .._validation import choice
+
+__all__ = ["BATCHNORM_MODES", "as_model_input", "measuring_mode", "preserved_state"]
+
+#: How batch norm behaves along a measurement: ``"batch"`` uses the statistics of the batch at
+#: every point (training mode, the Ringing ReLUs default); ``"running"`` uses the stored
+#: running statistics (eval mode).
+BATCHNORM_MODES = ("batch", "running")
+
+_BATCHNORM = (nn.modules.batchnorm._BatchNorm,)
+
+
+@contextmanager
+def preserved_state(model: nn.Module) -> Iterator[None]:
+    """Restore every submodule's train/eval flag and every buffer (batch-norm running
+    statistics, counters) on exit, normal or not. Parameters are the caller's to keep."""
+    modes = [(m, m.training) for m in model.modules()]
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+        with torch.no_grad():
+            for buf, saved in buffers:
+                buf.copy_(saved)
+
+
+def measuring_mode(model: nn.Module, batchnorm: str) -> None:
+    """Put ``model`` in the mode of a measurement: everything in eval mode (no dropout noise
+    along a path) except batch-norm layers, which use batch statistics for ``"batch"``.
+
+    Call inside :func:`preserved_state`.
+    """
+    choice(batchnorm, BATCHNORM_MODES, "batchnorm")
+    model.eval()
+    if batchnorm == "batch":
+        for m in model.modules():
+            if isinstance(m, _BATCHNORM):
+                m.train()
+
+
+def as_model_input(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``x`` on the device, and in the floating dtype, of the model's first parameter (or
+    buffer); unchanged for a model with neither."""
+    reference = next(iter(model.parameters()), None)
+    if reference is None:
+        reference = next(iter(model.buffers()), None)
+    if reference is None:
+        return x
+    dtype = reference.dtype if x.is_floating_point() and reference.is_floating_point() else None
+    return x.to(device=reference.device, dtype=dtype)
