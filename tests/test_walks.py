@@ -1,0 +1,253 @@
+"""The weight-space walk engine: vectorised equals looped, the model left as found, bad input."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from netspectra import NetspectraError
+from netspectra.models import ToyCNN
+from netspectra.probes import (
+    Walk,
+    gradient_direction,
+    random_direction,
+    walk,
+    walk_paths,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _toy(depth=3, seed=0, **kwargs):
+    return ToyCNN(depth, 4, image_size=12, generator=torch.Generator().manual_seed(seed),
+                  **kwargs).double()
+
+
+def _batch(n=6, seed=1):
+    gen = torch.Generator().manual_seed(seed)
+    return (torch.randn(n, 3, 12, 12, generator=gen, dtype=torch.float64),
+            torch.randint(0, 10, (n,), generator=gen))
+
+
+def _naive_paths(model, x, y, directions, alpha, n_points, layers):
+    """One point at a time with W + tD written into a copy of the model (the oracle)."""
+    model = copy.deepcopy(model)
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.train()
+    names = dict(model.named_modules())
+    params = dict(model.named_parameters())
+    start = {n: p.detach().clone() for n, p in params.items()}
+    losses, captured = [], {name: [] for name in layers}
+    for d in directions:
+        loss_path, outs = [], {name: [] for name in layers}
+        hooks = [names[name].register_forward_hook(
+            lambda _m, _i, o, store=outs[name]: store.append(o.detach().reshape(-1).clone()))
+            for name in layers]
+        for t in np.linspace(0, 1, n_points):
+            with torch.no_grad():
+                for n, p in params.items():
+                    p.copy_(start[n] + alpha * t * d[n] if n in d else start[n])
+                loss_path.append(float(F.cross_entropy(model(x), y)))
+        for h in hooks:
+            h.remove()
+        losses.append(loss_path)
+        for name in layers:
+            captured[name].append(torch.stack(outs[name]).numpy())
+    return np.array(losses), {name: np.stack(v) for name, v in captured.items()}
+
+
+@pytest.mark.parametrize("n_directions", [1, 3])
+@pytest.mark.parametrize("strategy", ["loop", "vmap"])
+def test_engine_equals_one_point_at_a_time_loop(n_directions, strategy):
+    model, (x, y) = _toy(), _batch()
+    directions = [random_direction(model, seed=s) for s in range(n_directions)]
+    layers = ["unit1", "unit3"]
+    paths = walk_paths(model, x, directions, target=y, layers=layers, alpha=1.5, n_points=12,
+                       strategy=strategy, chunk_points=5, progress=False)
+    loss, outs = _naive_paths(model, x, y, directions, 1.5, 12, layers)
+    np.testing.assert_allclose(paths.loss, loss, rtol=1e-10)
+    for name in layers:
+        np.testing.assert_allclose(paths.layers[name], outs[name], rtol=1e-9, atol=1e-12)
+    # The same directions drawn by the walk from its seeds give the same spectra.
+    seeded = walk(model, x, n_directions, target=y, layers=layers, n_points=12, alpha=1.5,
+                  strategy=strategy, progress=False)
+    again = walk(model, x, [seeded.direction(i) for i in range(n_directions)], target=y,
+                 layers=layers, n_points=12, alpha=1.5, strategy="loop", progress=False)
+    np.testing.assert_allclose(again.layer_power, seeded.layer_power, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(again.loss, seeded.loss, rtol=1e-6)
+
+
+def _state(model):
+    return ({k: v.clone() for k, v in model.state_dict().items()},
+            [m.training for m in model.modules()])
+
+
+def _assert_same_state(model, before):
+    tensors, modes = before
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, tensors[k]), k
+    assert [m.training for m in model.modules()] == modes
+
+
+def test_model_left_bit_identical_also_when_the_walk_raises():
+    model, (x, y) = _toy(), _batch()
+    model.train()
+    model.unit2.eval()  # mixed modes must come back as they were
+    before = _state(model)
+    result = walk(model, x, 2, target=y, layers=["unit2"], n_points=10, progress=False)
+    assert result.batchnorm == "batch"
+    _assert_same_state(model, before)
+    calls = {"n": 0}
+
+    def exploding(out, target):
+        calls["n"] += 1
+        return F.cross_entropy(out, target) * (float("nan") if calls["n"] > 4 else 1.0)
+
+    with pytest.raises(NetspectraError, match=r"non-finite loss along direction 0 at point 4 "):
+        walk(model, x, 1, target=y, loss_fn=exploding, n_points=10, progress=False)
+    _assert_same_state(model, before)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_batchnorm_modes_differ_and_running_uses_eval_statistics():
+    model, (x, y) = _toy(), _batch()
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-1, 1)
+    batch = walk(model, x, 1, target=y, n_points=8, progress=False)
+    running = walk(model, x, 1, target=y, n_points=8, batchnorm="running", progress=False)
+    assert running.batchnorm == "running"
+    assert not np.allclose(batch.loss, running.loss)
+    model.eval()
+    with torch.no_grad():
+        assert running.loss[0, 0] == pytest.approx(float(F.cross_entropy(model(x), y)))
+
+
+def test_one_layer_walk_runs_the_prefix_once_and_equals_a_full_walk():
+    model, (x, y) = _toy(depth=4), _batch()
+    calls = {"stem": 0}
+    handle = model.stem.register_forward_hook(lambda *_: calls.__setitem__("stem",
+                                                                           calls["stem"] + 1))
+    with pytest.warns(UserWarning, match="before every varied parameter"):
+        part = walk(model, x, 1, target=y, modules="unit3", layers=["unit2", "unit4"],
+                    n_points=10, progress=False)
+    handle.remove()
+    assert calls["stem"] == 1 and part.layers == ["unit4"]
+    assert all(name.startswith("unit3.") for name in part.direction_names)
+
+    class Wrapped(nn.Module):  # not a Sequential: every point runs the whole network
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, v):
+            return self.inner(v)
+
+    full = walk(Wrapped(model), x, {f"inner.{n}": d for n, d in part.direction(0).items()},
+                target=y, layers=["inner.unit4"], n_points=10, progress=False)
+    np.testing.assert_allclose(full.loss, part.loss, rtol=1e-6)
+    np.testing.assert_allclose(full.layer_power, part.layer_power, rtol=1e-5, atol=1e-12)
+
+
+def test_memory_budget_keeps_a_seeded_subset_and_results_are_reproducible(tmp_path):
+    model, (x, y) = _toy(), _batch()
+    kwargs = {"target": y, "layers": ["unit1", "unit2"], "n_points": 10, "progress": False}
+    full = walk(model, x, 2, **kwargs)
+    assert full.neurons == [6 * 4 * 3 * 3] * 2
+    small = walk(model, x, 2, memory_budget=2 * 10 * 8 * 50, **kwargs)
+    assert small.neurons == [50, 50]
+    np.testing.assert_array_equal(small.layer_power, walk(model, x, 2, memory_budget=8000,
+                                                          **kwargs).layer_power)
+    paths = walk_paths(model, x, 1, max_neurons=7, **kwargs)
+    index = paths.neuron_index["unit1"]
+    assert len(index) == 7 and np.all(np.diff(index) > 0)
+    small.save(tmp_path)
+    loaded = Walk.load(tmp_path)
+    np.testing.assert_array_equal(loaded.layer_power, small.layer_power)
+    assert loaded.direction_seeds == small.direction_seeds
+    assert loaded.plot() is not None
+
+
+def test_first_layer_relu_paths_follow_one_over_k():
+    # RR App. B.2: a first-layer ReLU path is ReLU(m t + n), so |z_k| ~ 1/k (h = 1).
+    model = ToyCNN(2, 8, image_size=32, generator=torch.Generator().manual_seed(0))
+    x, y = _batch(16)
+    x = torch.nn.functional.interpolate(x.float(), size=32)
+    result = walk(model, x, 2, target=y, layers=["stem"], modules="stem", n_points=64,
+                  progress=False)
+    assert result.fractal("stem").h == pytest.approx(1.0, abs=0.15)
+
+
+def test_directions_unit_filter_and_gradient():
+    model, (x, y) = _toy(), _batch()
+    d = random_direction(model, seed=3)
+    assert float(torch.sqrt(sum(v.square().sum() for v in d.values()))) == pytest.approx(1.0)
+    assert torch.equal(d["unit1.conv.weight"], random_direction(model, seed=3)[
+        "unit1.conv.weight"])
+    f = random_direction(model, seed=3, norm="filter")
+    w = model.unit2.conv.weight
+    np.testing.assert_allclose(f["unit2.conv.weight"].flatten(1).norm(dim=1),
+                               w.detach().flatten(1).norm(dim=1), rtol=1e-10)
+    assert torch.count_nonzero(f["unit2.bn.weight"]) == 0
+    restricted = random_direction(model, seed=3, modules=["unit2"])
+    assert set(restricted) == {"unit2.conv.weight", "unit2.bn.weight", "unit2.bn.bias"}
+    before = _state(model)
+    g = gradient_direction(model, x, y)
+    _assert_same_state(model, before)
+    assert all(p.grad is None for p in model.parameters())
+    assert float(torch.sqrt(sum(v.square().sum() for v in g.values()))) == pytest.approx(1.0)
+    # Walking down the gradient lowers the loss first.
+    down = walk(model, x, {n: -v for n, v in g.items()}, target=y, alpha=0.05, n_points=8,
+                progress=False)
+    assert down.loss[0, 1] < down.loss[0, 0]
+
+
+def test_bad_input_is_refused_with_a_clear_message():
+    model, (x, y) = _toy(), _batch()
+    d = random_direction(model, seed=0)
+    cases = [
+        ({"directions": {"unit1.conv.weight": torch.zeros(2, 2)}}, "shape"),
+        ({"directions": {"nope": torch.zeros(1)}}, "not a parameter"),
+        ({"directions": [d | {"head.1.bias": torch.full((10,), float("nan"))}]}, "finite"),
+        ({"alpha": 0}, "alpha"),
+        ({"n_points": 7}, "n_points"),
+        ({"layers": ["unit9"]}, "unknown layer 'unit9'"),
+        ({"strategy": "fast"}, "strategy"),
+        ({"batchnorm": "frozen"}, "batchnorm"),
+        ({"target": None}, "nothing to record"),
+        ({"modules": "unit7"}, "unknown module"),
+    ]
+    for kwargs, message in cases:
+        args = {"directions": 1, "target": y, "progress": False} | kwargs
+        with pytest.raises(NetspectraError, match=message):
+            walk(model, x, **args)
+
+    class Skips(nn.Sequential):
+        def forward(self, v):
+            return self[1](self[0](v))
+
+    skipping = Skips(nn.Linear(3, 3), nn.Linear(3, 2), nn.ReLU())
+    with pytest.raises(NetspectraError, match="produced a tensor"):
+        walk(skipping, torch.randn(4, 3), 1, layers=["2"], progress=False)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_walk_equals_cpu_walk():
+    model, (x, y) = _toy(), _batch()
+    cpu = walk(model, x, 2, target=y, layers=["unit2"], n_points=10, progress=False)
+    gpu = walk(model.cuda(), x, 2, target=y, layers=["unit2"], n_points=10, progress=False)
+    assert gpu.strategy == "vmap"
+    np.testing.assert_allclose(gpu.loss, cpu.loss, rtol=1e-8)
+    np.testing.assert_allclose(gpu.layer_power, cpu.layer_power, rtol=1e-6, atol=1e-12)
