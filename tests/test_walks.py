@@ -166,13 +166,17 @@ def test_memory_budget_keeps_a_seeded_subset_and_results_are_reproducible(tmp_pa
     kwargs = {"target": y, "layers": ["unit1", "unit2"], "n_points": 10, "progress": False}
     full = walk(model, x, 2, **kwargs)
     assert full.neurons == [6 * 4 * 3 * 3] * 2
-    small = walk(model, x, 2, memory_budget=2 * 10 * 8 * 50, **kwargs)
+    small = walk(model, x, 2, memory_budget=2 * 10 * 8 * 50, max_neurons=None, **kwargs)
     assert small.neurons == [50, 50]
     np.testing.assert_array_equal(small.layer_power, walk(model, x, 2, memory_budget=8000,
+                                                          max_neurons=None,
                                                           **kwargs).layer_power)
     paths = walk_paths(model, x, 1, max_neurons=7, **kwargs)
+    every = walk_paths(model, x, 1, max_neurons=None, **kwargs)
     index = paths.neuron_index["unit1"]
     assert len(index) == 7 and np.all(np.diff(index) > 0)
+    # Indices are logical (N, C, H, W) ones, whatever the memory layout of the outputs.
+    np.testing.assert_array_equal(paths.layers["unit1"], every.layers["unit1"][..., index])
     small.save(tmp_path)
     loaded = Walk.load(tmp_path)
     np.testing.assert_array_equal(loaded.layer_power, small.layer_power)

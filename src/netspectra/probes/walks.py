@@ -39,7 +39,7 @@ from ..theory import RoughnessFit, fractal_coefficient, path_power_spectrum
 from ._state import as_model_input, measuring_mode, preserved_state
 from .directions import DIRECTION_NORMS, check_direction, random_direction
 
-__all__ = ["STRATEGIES", "Walk", "WalkPaths", "walk", "walk_paths"]
+__all__ = ["DEFAULT_MAX_NEURONS", "STRATEGIES", "Walk", "WalkPaths", "walk", "walk_paths"]
 
 #: ``"loop"``: one forward per point; ``"vmap"``: chunks of points batched with vmap;
 #: ``"auto"``: vmap on CUDA, the loop elsewhere (the faster of the two on each, measured).
@@ -47,6 +47,11 @@ STRATEGIES = ("auto", "loop", "vmap")
 
 #: Fewest points per path: a power-law fit needs a few frequency bins.
 MIN_POINTS = 8
+
+#: Outputs recorded per layer by default: a seeded subset of this size already pins the mean
+#: spectrum down (benchmarks/walks.py: |Δh| < 0.01 against every output of a Toy-CNN layer),
+#: at a fraction of the cost of transforming every path.
+DEFAULT_MAX_NEURONS = 4096
 
 _DEFAULT_BUDGET = 512 * 2**20
 # Peak memory of a forward pass relative to the sum of its module outputs (temporaries, the
@@ -268,7 +273,8 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
                 h = prefix(h)
             strategy = ("vmap" if h.device.type == "cuda" else "loop") if strategy == "auto" \
                 else strategy
-            if strategy == "loop" and h.dim() == 4 and h.device.type == "cpu":
+            channels_last = strategy == "loop" and h.dim() == 4 and h.device.type == "cpu"
+            if channels_last:
                 h = h.contiguous(memory_format=torch.channels_last)
             out = rest(h)
             if recorder.names and not recorder.outputs:
@@ -282,9 +288,12 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             index = [_subset(n, max(1, cap), seed + i, h.device) for i, n in enumerate(sizes)]
             kept = [n if i is None else len(i) for n, i in zip(sizes, index, strict=True)]
             yield labels, index, kept, strategy
-            base = {n: p.detach() for n, p in model.named_parameters() if n in varied}
+            base = {n: _layout(p.detach(), channels_last) for n, p in model.named_parameters()
+                    if n in varied}
             buffers = dict(rest.named_buffers())
-            run = _point_runner(rest, h, recorder, index, target, loss_fn)
+            takes = [_Take(o, i, physical=strategy == "loop")
+                     for o, i in zip(recorder.outputs, index, strict=True)]
+            run = _point_runner(rest, h, recorder, takes, target, loss_fn)
             if strategy == "vmap":
                 point_bytes = _FORWARD_OVERHEAD * (sum(sizes) + out.numel()) * itemsize
                 chunk = chunk_points or max(1, min(n_points, memory_budget // point_bytes))
@@ -295,6 +304,7 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
                        disable=not progress, leave=False)
             with bar:
                 for d in directions:
+                    d = {n: _layout(v, channels_last) for n, v in d.items()}
                     yield _one_direction(run, base, d, ts, alpha, chunk, strategy, buffers,
                                          batchnorm, labels, bar)
     finally:
@@ -302,14 +312,44 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             handle.remove()
 
 
-def _point_runner(rest, h, recorder, index, target, loss_fn) -> Callable:
+def _layout(t: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """4-D tensors in channels-last when the loop runs so: oneDNN then skips a reorder of
+    every moved convolution weight at every point."""
+    if channels_last and t.dim() == 4:
+        return t.contiguous(memory_format=torch.channels_last)
+    return t
+
+
+class _Take:
+    """Picks a layer's recorded outputs at every point: all of them (in logical order), or
+    the subset ``index`` (logical flat indices). In the loop the subset is read straight from
+    memory through offsets computed once, so a channels-last output is not first copied into
+    logical order; a point whose output has other strides falls back to that copy."""
+
+    def __init__(self, output: torch.Tensor, index: torch.Tensor | None, *,
+                 physical: bool) -> None:
+        self.index, self.offsets, self.strides = index, None, output.stride()
+        dense = output.is_contiguous() or output.is_contiguous(
+            memory_format=torch.channels_last)
+        if index is not None and physical and dense:
+            coords = torch.unravel_index(index, output.shape)
+            self.offsets = sum(c * s for c, s in zip(coords, self.strides, strict=True))
+
+    def __call__(self, output: torch.Tensor) -> torch.Tensor:
+        if self.index is None:
+            return output.reshape(-1)
+        if self.offsets is not None and output.stride() == self.strides:
+            return output.as_strided((output.numel(),), (1,))[self.offsets]
+        return output.reshape(-1)[self.index]
+
+
+def _point_runner(rest, h, recorder, takes, target, loss_fn) -> Callable:
     """``run(params, buffers) -> (loss, [captured])`` for one point (vmap-able)."""
 
     def run(params, buffers):
         recorder.reset()
         out = functional_call(rest, (params, buffers), (h,), strict=False)
-        kept = [o.reshape(-1) if i is None else o.reshape(-1)[i]
-                for o, i in zip(recorder.outputs, index, strict=True)]
+        kept = [take(o) for take, o in zip(takes, recorder.outputs, strict=True)]
         loss = loss_fn(out, target) if target is not None else out.new_zeros(())
         return loss, kept
 
@@ -399,7 +439,7 @@ def walk_paths(
     seed: int = 0,
     modules: Sequence[str] | str | None = None,
     norm: str = "unit",
-    max_neurons: int | None = None,
+    max_neurons: int | None = DEFAULT_MAX_NEURONS,
     memory_budget: int = _DEFAULT_BUDGET,
     strategy: str = "auto",
     chunk_points: int | None = None,
@@ -446,7 +486,7 @@ def walk(
     norm: str = "unit",
     derivative: bool = False,
     detrend: bool = False,
-    max_neurons: int | None = None,
+    max_neurons: int | None = DEFAULT_MAX_NEURONS,
     memory_budget: int = _DEFAULT_BUDGET,
     strategy: str = "auto",
     chunk_points: int | None = None,
@@ -492,8 +532,10 @@ def walk(
     derivative, detrend : bool
         Spectrum conventions of :func:`netspectra.theory.path_power_spectrum`: ``k²``
         weighting (RR Fig. 3b); removal of the endpoint jump (raw is RR's convention).
-    max_neurons : int, optional
-        Record at most this many outputs per layer (a seeded subset; RR's FDSA uses 10 %).
+    max_neurons : int or None
+        Record at most this many outputs per layer, a seeded subset (default
+        :data:`DEFAULT_MAX_NEURONS`; RR averages over every output, which ``None`` does
+        within ``memory_budget``).
     memory_budget : int
         Bytes for the recorded paths of one direction (default 512 MiB): each layer keeps at
         most ``memory_budget / (n_points · itemsize · n_layers)`` outputs, a seeded subset

@@ -1,0 +1,181 @@
+"""Speed of weight-space walks (Ringing ReLUs eq. 1) against naive loops and loss-landscapes.
+
+A Toy-CNN with 20 units, a batch of 128 digits images at 32×32 and 100 points per line, all
+measured in one run on an idle machine (check ``uptime``):
+
+(a) the engine (``netspectra.probes.walk``), loss only;
+(b) a naive loop that writes ``W + tD`` into the model and runs one forward per point;
+(b') the same loop in channels-last;
+(c) ``loss_landscapes.random_line`` when that library is installed;
+then the engine's convolution GFLOP/s next to this machine's fp32 matmul GFLOP/s, the engine
+recording every unit's output (spectra included) against loss only, and a walk of the last
+5 units against a full walk. With ``--device cuda``: the vmap strategy against the loop.
+
+    python benchmarks/walks.py                  # CPU, all comparisons
+    python benchmarks/walks.py --directions 1   # shorter
+    python benchmarks/walks.py --device cuda    # vmap vs loop on a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import torch
+import torch.nn.functional as F
+
+from netspectra.data import load_digits32, minibatch
+from netspectra.experiments._parallel import tune_allocator
+from netspectra.models import ToyCNN
+from netspectra.probes import random_direction, walk
+
+
+def _timed(fn, repeats: int = 1) -> float:
+    fn()  # warm-up: oneDNN primitive creation, allocator
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def naive_line(model, x, y, direction, n_points: int, alpha: float = 1.0) -> list[float]:
+    """One forward per point with ``W + tD`` written into the model's parameters."""
+    params = dict(model.named_parameters())
+    start = {n: p.detach().clone() for n, p in params.items()}
+    losses = []
+    with torch.no_grad():
+        for t in torch.linspace(0, 1, n_points).tolist():
+            for n, d in direction.items():
+                params[n].copy_(start[n] + alpha * t * d)
+            losses.append(float(F.cross_entropy(model(x), y)))
+        for n, p in params.items():
+            p.copy_(start[n])
+    return losses
+
+
+def conv_flops(model: ToyCNN, x: torch.Tensor) -> float:
+    """Multiply-adds ×2 of the convolutions and the classifier for one forward of ``x``."""
+    flops = 0
+
+    def count(module, _inputs, output):
+        nonlocal flops
+        w = module.weight
+        flops += 2 * output.numel() * w[0].numel()
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()
+             if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return float(flops)
+
+
+def matmul_gflops(device: torch.device, n: int = 2048) -> float:
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    seconds = _timed(lambda: a @ b, repeats=5)
+    return 2 * n**3 / seconds / 1e9
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--points", type=int, default=100)
+    parser.add_argument("--directions", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    tune_allocator()
+    device = torch.device(args.device)
+    data = load_digits32()
+    xn, yn = minibatch(data, args.batch, seed=0)
+    x, y = torch.from_numpy(xn).to(device), torch.from_numpy(yn).to(device)
+    model = ToyCNN(args.units, generator=torch.Generator().manual_seed(0)).to(device)
+    model.eval()
+    for m in model.modules():  # the engine's "batch" mode: batch statistics, no dropout
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.train()
+    directions = [random_direction(model, seed=s) for s in range(args.directions)]
+    n = args.points * args.directions
+    print(f"Toy-CNN {args.units} units, batch {args.batch}, {args.points} points × "
+          f"{args.directions} directions, {torch.get_num_threads()} threads, {device}")
+
+    def rate(seconds: float) -> float:
+        return n / seconds
+
+    def engine(**kwargs):
+        return walk(model, x, directions, target=y, n_points=args.points, progress=False,
+                    **kwargs)
+
+    results = {}
+    if device.type == "cuda":
+        results["engine, loop"] = rate(_timed(lambda: engine(strategy="loop")))
+        results["engine, vmap"] = rate(_timed(lambda: engine(strategy="vmap")))
+    else:
+        results["(a) engine, loss only"] = rate(_timed(lambda: engine()))
+        results["(a') engine, vmap chunks"] = rate(_timed(lambda: engine(strategy="vmap")))
+    results["(b) naive loop"] = rate(_timed(
+        lambda: [naive_line(model, x, y, d, args.points) for d in directions]))
+    if device.type == "cpu":
+        cl_model = model.to(memory_format=torch.channels_last)
+        cl_x = x.contiguous(memory_format=torch.channels_last)
+        results["(b') naive loop, channels-last"] = rate(_timed(
+            lambda: [naive_line(cl_model, cl_x, y, d, args.points) for d in directions]))
+        model.to(memory_format=torch.contiguous_format)
+    try:
+        import loss_landscapes
+        import loss_landscapes.metrics
+    except ImportError:
+        print("(c) loss-landscapes is not installed: pip install loss-landscapes")
+    else:
+        metric = loss_landscapes.metrics.Loss(F.cross_entropy, x, y)
+        with torch.no_grad():
+            results["(c) loss-landscapes random_line"] = rate(_timed(lambda: [
+                loss_landscapes.random_line(model, metric, steps=args.points,
+                                            normalization="model", deepcopy_model=True)
+                for _ in directions]))
+    width = max(map(len, results))
+    base = results.get("(b) naive loop")
+    for name, points_per_s in results.items():
+        print(f"{name:<{width}}  {points_per_s:8.1f} points/s  {points_per_s / base:5.2f}× (b)")
+
+    fast = max(v for k, v in results.items() if k.startswith(("(a)", "engine")))
+    gflops = conv_flops(model, x) * fast / 1e9
+    print(f"engine: {gflops:.1f} GFLOP/s in convolutions; fp32 matmul on this device: "
+          f"{matmul_gflops(device):.1f} GFLOP/s")
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    loss_only = _timed(lambda: engine())
+    walks = {}
+    every_s = _timed(lambda: walks.setdefault("subset", engine(layers=model.unit_names)))
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10 - rss
+    budget = 256 * 2**20
+    all_s = _timed(lambda: walks.setdefault("all", engine(layers=model.unit_names,
+                                                          max_neurons=None,
+                                                          memory_budget=budget)))
+    kept = sum(walks["all"].neurons) * args.points * 4 / 2**20
+    dh = max(abs(walks["subset"].fractal(u).h - walks["all"].fractal(u).h)
+             for u in model.unit_names)
+    print(f"every unit's spectra, {walks['subset'].neurons[0]} outputs per unit (the default): "
+          f"{every_s / loss_only:.2f}× a loss-only walk, peak RSS grew by {grown:.0f} MiB")
+    print(f"every unit's spectra, {walks['all'].neurons[0]} of {x.shape[0] * 16 * 49} outputs "
+          f"per unit: {all_s / loss_only:.2f}× a loss-only walk; paths kept {kept:.0f} MiB of "
+          f"a {budget / 2**20:.0f} MiB budget; max |Δh| against the default subset {dh:.3f}")
+
+    last = [f"unit{k}" for k in range(args.units - 4, args.units + 1)]
+    tail = _timed(lambda: walk(model, x, args.directions, target=y, modules=last,
+                               n_points=args.points, progress=False))
+    full = _timed(lambda: walk(model, x, args.directions, target=y, n_points=args.points,
+                               progress=False))
+    print(f"walk of the last 5 of {args.units} units: {tail / full:.2f}× a full walk "
+          f"(layers walked: {5 / (args.units + 2):.2f} of the network)")
+
+
+if __name__ == "__main__":
+    main()
