@@ -13,6 +13,10 @@ _MODULES: tuple[str, ...] = (
     "zero_training",
     "dc_training",
     "ppg_activations",
+    "layer_spectra",
+    "layer_walk",
+    "roughness_depth",
+    "loss_paths",
 )
 
 for _name in _MODULES:

@@ -1,18 +1,36 @@
-"""What the Ringing ReLUs experiments share: data, fresh minibatches, devices, options."""
+"""What the Ringing ReLUs experiments share: data, fresh minibatches, devices, options, unit
+folders, loss walks and fits."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import zlib
+from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from .._validation import choice
 from ..data import ImageSet, load_cifar10, load_digits32, minibatch
+from ..probes import Walk, walk
+from ..results import atomic_write_json
+from ..theory import fractal_coefficient, fractal_coefficients
 from ._registry import Option
 
-__all__ = ["DATA_OPTIONS", "fresh_batch", "image_data", "resolve_device", "unit_seed"]
+__all__ = [
+    "DATA_OPTIONS",
+    "fractal_h",
+    "fresh_batch",
+    "image_data",
+    "loss_walk",
+    "resolve_device",
+    "unit_seed",
+    "units_folder",
+]
 
 #: Options every RR experiment takes: the data and the device.
 DATA_OPTIONS = (
@@ -49,3 +67,62 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+def units_folder(out: str | Path, settings: Mapping[str, object]) -> Path:
+    """``out/units-<digest>``, the folder of the units of one set of ``settings``.
+
+    The digest is taken over the settings as sorted JSON, so a rerun with the same settings
+    resumes where the last one stopped and different settings never share a unit. The
+    settings are written next to the units (``settings.json``) for the reader.
+    """
+    text = json.dumps(settings, sort_keys=True, default=str)
+    folder = Path(out) / f"units-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    atomic_write_json(folder / "settings.json", settings)
+    return folder
+
+
+def fractal_h(power: np.ndarray, k: np.ndarray) -> float:
+    """Fractal coefficient ``h`` of a mean path spectrum over the default band (RR §4.3).
+
+    NaN when the spectrum has empty bins (only constant paths behind it, e.g. dead units).
+    The fit's R² is not checked: a ``k²``-weighted spectrum of a smooth path is flat by
+    design (Fig. 3b), and a flat line has R² ≈ 0 however well it fits.
+    """
+    if not np.all(power > 0):
+        return float("nan")
+    return fractal_coefficient(power, k, min_r2=0.0).h
+
+
+def loss_walk(model: nn.Module, data: ImageSet, batch_size: int, *, batch_seed: int,
+              direction_seed: int, directions: int, alpha: float, points: int,
+              device: torch.device) -> tuple[Walk, np.ndarray]:
+    """Walk the loss of ``model`` on a fresh minibatch along seeded random directions and fit
+    ``h`` to every loss path (RR eq. 1, §4.3; Figs. 1, 4, 5).
+
+    Parameters
+    ----------
+    model : nn.Module
+        A classifier of ``data``'s images, moved to ``device``.
+    data : ImageSet
+        Where the minibatch of ``batch_size`` images (random flips) is drawn from, with
+        ``batch_seed`` (RR App. A.2: each architecture on a minibatch of its own).
+    batch_seed, direction_seed : int
+        Seeds of the minibatch and of the ``directions`` unit-norm Gaussian directions.
+    directions, alpha, points : int, float, int
+        Number of paths, walk radius and points per path (:func:`~netspectra.probes.walk`).
+    device : torch.device
+        Where the walk runs.
+
+    Returns
+    -------
+    walk : Walk
+        Loss paths ``(directions, points)`` and their normalised power spectra.
+    h : ndarray, shape (directions,)
+        Fractal coefficient of each loss path: raw spectra, default band
+        (:func:`~netspectra.theory.fractal_coefficients`).
+    """
+    x, y = fresh_batch(data, batch_size, batch_seed, device)
+    w = walk(model.to(device), x, directions, target=y, alpha=alpha, n_points=points,
+             seed=direction_seed, keep_directions=False, progress=False)
+    return w, fractal_coefficients(w.loss_power, w.k)

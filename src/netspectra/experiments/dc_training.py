@@ -22,7 +22,7 @@ from .._validation import at_least, choice
 from ..data import class_dc_offsets, sinusoid_classes
 from ..models import TwoConvClassifier
 from ..results import save_figure
-from ._parallel import plan_workers, run_units_parallel
+from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
 from ._registry import Option, experiment
 
 #: Variant name -> (activation, input offset). "linear_dc" adds the class-dependent offset of
@@ -130,8 +130,7 @@ def _plot(curves: dict, path: Path) -> None:
     options=(
         Option("--reps", "repetitions (default: 100; 3 with --quick)", int),
         Option("--epochs", "epochs per run (default: 60; 8 with --quick)", int),
-        Option("--workers", "worker processes (default: one per core)", int),
-        Option("--threads", "threads per worker (default: 1)", int),
+        *WORKER_OPTIONS,
         Option("--device", "cpu or cuda (cuda runs the units one after another)", str, "cpu"),
     ),
 )
@@ -145,10 +144,7 @@ def run(out: Path, *, quick: bool, seed: int, reps: int | None = None,
                    else (256 if quick else 1024))
     choice(device.split(":")[0], ("cpu", "cuda"), "device")
     keys = [f"{v}-rep{r:03d}" for r in range(reps) for v in VARIANTS]
-    if device == "cpu":
-        workers, threads = plan_workers(len(keys), workers, threads)
-    else:
-        workers, threads = 1, threads or 1
+    workers, threads = plan_for_device(len(keys), device, workers, threads)
     unit = functools.partial(train_variant, seed=seed, epochs=epochs, n_per_class=n_per_class,
                              device=device)
     start = time.perf_counter()

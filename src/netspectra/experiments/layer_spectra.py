@@ -1,0 +1,292 @@
+"""Ringing ReLUs Fig. 3 (§4.2): per-layer power spectra of weight-space paths through a deep
+Toy-CNN at initialisation, and the options behind App. D (Figs. 11–14) and F.1 (Fig. 17).
+
+Each variant (an activation, with or without identity shortcuts) is one seeded unit of work:
+its initialisation, its fresh minibatch (RR App. A.2), its optional training and its random
+directions are drawn from seeds derived from the experiment seed and the variant's name. Two
+walks are made on the same network and batch, recording the output of every unit
+(``unit1 … unit{depth}``) and the loss:
+
+- Fig. 3a, the all-layer walk: every trainable parameter varies; raw spectra, each path
+  normalised by its own AC power (the paper's "normalised by function norm") and averaged
+  over the layer's outputs (channels, positions and images, or the walk engine's seeded
+  subset of them in large layers, see :func:`~netspectra.probes.walk`'s ``max_neurons``).
+- Fig. 3b, the first-layer walk: only the parameters of ``unit1`` vary (see
+  :data:`FIRST_LAYER`), and the power is weighted by ``k²`` before normalising (the spectrum
+  of the derivative ``p'(t)``).
+
+Both walks are saved with :meth:`~netspectra.probes.Walk.save` in the unit's folder and the
+unit is marked done afterwards, so an interrupted run resumes and a variant measured alone
+equals the same variant in a full run (bit for bit at the same number of threads). On CPU
+the variants run in 1-thread worker processes (``_parallel.plan_for_device``). The units of
+one set of settings live in a folder named by a digest of those settings
+(``_rr.units_folder``), so runs with different settings never mix.
+
+Each layer's ``h`` (and the loss path's) is fitted to the mean spectrum over the default band,
+the lower half of the bins (``_rr.fractal_h``); with several ``--directions`` the spectra are
+averaged over them first. ``--direction gradient`` walks up the normalised loss gradient of
+the variant's own batch (over all parameters, or over ``unit1``'s for Fig. 3b).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .._validation import at_least, choice, positive
+from ..data import ImageSet, random_flip
+from ..errors import NetspectraError
+from ..models import ToyCNN
+from ..models.activations import ACTIVATION_MODULE_NAMES
+from ..models.init import INIT_SCHEMES
+from ..probes import Walk, gradient_direction, walk
+from ..results import save_figure
+from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
+from ._registry import Option, experiment
+from ._rr import (
+    DATA_OPTIONS,
+    fractal_h,
+    fresh_batch,
+    image_data,
+    resolve_device,
+    unit_seed,
+    units_folder,
+)
+
+#: Activations of the default variants without shortcuts (RR Fig. 3).
+ACTIVATIONS = ("relu", "tanh", "softplus")
+#: Activations of the default variants with identity shortcuts (RR Fig. 3: ReLU + S).
+SHORTCUTS = ("relu",)
+#: Direction kinds: seeded Gaussian directions (RR eq. 1) or the normalised loss gradient
+#: at the walk's starting point (RR App. D.3, Fig. 13).
+DIRECTIONS = ("random", "gradient")
+#: The layer the Fig. 3b walk varies. The paper's 50 layers are the Toy-CNN's units, so its
+#: "first layer" is ``unit1``; the stride-5 ``stem`` before them reads the 3-channel image and
+#: is not one of the plotted layers.
+FIRST_LAYER = "unit1"
+
+# Training before the walk (RR App. D.1, Fig. 11): plain SGD with momentum. Not the paper's
+# lr 0.1 (App. A.3, for its ResNets with weight decay and a schedule): on the digits it
+# diverged within 4 epochs for 50-layer Toy-CNNs (tanh: loss 3.9 → 79; relu with shortcuts:
+# 5e4 → 1e16), while lr 0.01 lowered the loss of all of them.
+TRAIN_BATCH = 128
+TRAIN_LR = 0.01
+TRAIN_MOMENTUM = 0.9
+
+_SHORTCUT_SUFFIX = "_shortcut"
+
+def variant_names(activations: Sequence[str], shortcuts: Sequence[str]) -> list[str]:
+    """``[a for a in activations] + [a + "_shortcut" for a in shortcuts]``, each once.
+
+    Raises
+    ------
+    NetspectraError
+        For a name that is not an activation of :class:`~netspectra.models.ToyCNN`.
+    """
+    for name in (*activations, *shortcuts):
+        choice(name, ACTIVATION_MODULE_NAMES, "activation")
+    names = [*activations, *(f"{a}{_SHORTCUT_SUFFIX}" for a in shortcuts)]
+    return list(dict.fromkeys(names))
+
+
+def train_sgd(model: torch.nn.Module, data: ImageSet, epochs: int, *, seed: int,
+              device: torch.device) -> np.ndarray:
+    """Train ``model`` in place for ``epochs`` epochs before a walk (RR App. D.1, Fig. 11).
+
+    SGD with momentum :data:`TRAIN_MOMENTUM`, lr :data:`TRAIN_LR`, batches of
+    :data:`TRAIN_BATCH` (the last one smaller), cross-entropy, a fresh shuffle and random
+    left-right flips every epoch (RR App. A.3), drawn from ``seed``. Returns the mean
+    training loss of each epoch.
+    """
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=TRAIN_LR, momentum=TRAIN_MOMENTUM)
+    model.train()
+    n = data.labels.shape[0]
+    losses = np.zeros(epochs)
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        total = 0.0
+        for start in range(0, n, TRAIN_BATCH):
+            idx = order[start:start + TRAIN_BATCH]
+            x = torch.from_numpy(random_flip(data.images[idx], rng)).to(device)
+            y = torch.from_numpy(data.labels[idx]).to(device)
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        losses[epoch] = total / n
+    return losses
+
+
+def measure_variant(key: str, *, seed: int, settings: Mapping[str, object],
+                    data_root: str | None, device: str,
+                    folder: Path) -> dict[str, np.ndarray | float]:
+    """Build, optionally train, and walk one variant (``"tanh"``, ``"relu_shortcut"`` …).
+
+    Saves the all-layer walk (Fig. 3a) and the first-layer walk (Fig. 3b) under
+    ``folder/key/all_layers`` and ``folder/key/first_layer``, and returns per-layer ``h``
+    of both, the loss paths' ``h``, the training losses and the unit's wall time.
+    ``settings`` holds ``depth``, ``width``, ``init``, ``epochs``, ``batch_size``,
+    ``direction``, ``directions``, ``alpha`` and ``points`` as checked by :func:`run`.
+    Takes the data's folder and the device by name, so that it can run in a worker process.
+    """
+    start = time.perf_counter()
+    data = image_data(data_root)
+    dev = torch.device(device)
+    activation = key.removesuffix(_SHORTCUT_SUFFIX)
+    gen = torch.Generator().manual_seed(unit_seed(seed, key, "init"))
+    model = ToyCNN(settings["depth"], settings["width"], activation,
+                   shortcut=key.endswith(_SHORTCUT_SUFFIX), init=settings["init"],
+                   generator=gen).to(dev)
+    train_loss = train_sgd(model, data, settings["epochs"], seed=unit_seed(seed, key, "train"),
+                           device=dev)
+    x, y = fresh_batch(data, settings["batch_size"], unit_seed(seed, key, "batch"), dev)
+    arrays: dict[str, np.ndarray | float] = {"train_loss": train_loss}
+    for name, modules, derivative in (("all_layers", None, False),
+                                      ("first_layer", FIRST_LAYER, True)):
+        directions = ([gradient_direction(model, x, y, modules=modules)]
+                      if settings["direction"] == "gradient" else settings["directions"])
+        w = walk(model, x, directions, target=y, layers=model.unit_names,
+                 alpha=settings["alpha"], n_points=settings["points"], modules=modules,
+                 derivative=derivative, seed=unit_seed(seed, key, "walk"), progress=False)
+        w.save(folder / key / name)
+        arrays[f"h_{name}"] = np.array([fractal_h(w.spectrum(n), w.k) for n in w.layers])
+        arrays[f"loss_h_{name}"] = fractal_h(w.spectrum(), w.k)
+    arrays["seconds"] = time.perf_counter() - start
+    return arrays
+
+
+def _plot_walks(walks: dict[str, Walk], title: str, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(walks), figsize=(4.2 * len(walks), 3.8), sharey=True,
+                             squeeze=False)
+    for ax, (variant, w) in zip(axes[0], walks.items(), strict=True):
+        w.plot(ax)
+        ax.set_title(variant.replace(_SHORTCUT_SUFFIX, " + S"), fontsize="medium")
+    first = next(iter(walks.values()))
+    fig.suptitle(f"{title}: one line per layer, unit1 blue → unit{len(first.layers)} red; "
+                 f"α = {first.alpha:g}, {len(first.t)} points")
+    save_figure(fig, path)
+
+
+def _plot_h(h: dict[str, dict[str, list]], path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    panels = (("h_per_layer", "all-layer walk (Fig. 3a)"),
+              ("h_per_layer_first_layer_walk", "first-layer walk, k²-weighted (Fig. 3b)"))
+    for ax, (field, title) in zip(axes, panels, strict=True):
+        for variant, values in h[field].items():
+            ax.plot(np.arange(1, len(values) + 1), values, label=variant)
+        ax.set(xlabel="layer (unit)", ylabel="fractal coefficient h", title=title)
+        ax.legend(fontsize="small")
+    save_figure(fig, path)
+
+
+@experiment(
+    "layer-spectra",
+    reproduces="RR Fig. 3; Figs. 11-14, 17",
+    summary="per-layer path spectra of a 50-layer Toy-CNN: all-layer and first-layer walks",
+    options=(
+        Option("--activations", "activations walked without shortcuts (default: relu tanh "
+               "softplus; Fig. 17: elu gelu htanh lrelu selu sigmoid)", str, None, "+"),
+        Option("--shortcuts", "activations also walked with identity shortcuts (default: relu; "
+               "'all': every one of --activations; 'none')", str, None, "+"),
+        Option("--depth", "units L of the Toy-CNN (default: 50; 40 with --quick)", int),
+        Option("--width", "channels per unit (default: 16; Fig. 14 varies it)", int, 16),
+        Option("--alpha", "walk radius α (default: 1; Fig. 12: 0.1, 1, 10)", float, 1.0),
+        Option("--points", "points per path (default: 100)", int, 100),
+        Option("--batch-size", "images per walk minibatch (default: 128; 32 with --quick)", int),
+        Option("--epochs", "train this many epochs before walking (default: 0, at "
+               "initialisation; Fig. 11: 20)", int, 0),
+        Option("--direction", "random or gradient (Fig. 13) (default: random)", str, "random"),
+        Option("--init", "torch or delta_orthogonal (Fig. 12, with tanh) (default: torch)", str,
+               "torch"),
+        Option("--directions", "random directions averaged per walk (default: 1, the paper's "
+               "single direction)", int, 1),
+        *DATA_OPTIONS,
+        *WORKER_OPTIONS,
+    ),
+)
+def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None = None,
+        shortcuts: Sequence[str] | None = None, depth: int | None = None, width: int = 16,
+        alpha: float = 1.0, points: int = 100, batch_size: int | None = None, epochs: int = 0,
+        direction: str = "random", init: str = "torch", directions: int = 1,
+        data_root: str | None = None, device: str = "auto", workers: int | None = None,
+        threads: int | None = None) -> dict:
+    """All-layer and first-layer walks of each variant (RR Fig. 3; options for Figs. 11–14,
+    17).
+
+    Paper: depth 50, width 16, α = 1, 100 points, one random direction, CIFAR-10. In
+    result.json ``h_per_layer[variant][i]`` is the ``h`` of unit ``i + 1`` in the all-layer
+    walk, ``h_per_layer_first_layer_walk`` the same for the ``k²``-weighted first-layer walk,
+    and ``loss_h`` / ``loss_h_first_layer_walk`` the loss path's ``h`` in each.
+    """
+    activations = list(ACTIVATIONS if activations is None else activations)
+    if shortcuts is None:
+        shortcuts = list(SHORTCUTS)
+    elif list(shortcuts) == ["all"]:
+        shortcuts = activations
+    elif list(shortcuts) == ["none"]:
+        shortcuts = []
+    variants = variant_names(activations, shortcuts)
+    if not variants:
+        raise NetspectraError("activations and shortcuts must name at least one variant; found "
+                              f"activations={activations} and shortcuts={list(shortcuts)}")
+    depth = at_least(depth, 1, "depth") if depth is not None else (40 if quick else 50)
+    batch_size = (at_least(batch_size, 1, "batch_size") if batch_size is not None
+                  else (32 if quick else 128))
+    settings = {
+        "depth": depth, "width": at_least(width, 1, "width"), "alpha": positive(alpha, "alpha"),
+        "points": at_least(points, 8, "points"), "batch_size": batch_size,
+        "epochs": at_least(epochs, 0, "epochs"),
+        "direction": choice(direction, DIRECTIONS, "direction"),
+        "init": choice(init, INIT_SCHEMES, "init"),
+        "directions": at_least(directions, 1, "directions"),
+    }
+    if direction == "gradient" and directions != 1:
+        raise NetspectraError(f"directions must be 1 with direction 'gradient' (there is one "
+                              f"gradient per network and batch); found {directions}")
+    dev = resolve_device(device)
+    workers, threads = plan_for_device(len(variants), dev, workers, threads)
+    data = image_data(data_root)
+    folder = units_folder(out, {**settings, "seed": seed, "data": data.name})
+    start = time.perf_counter()
+    unit = functools.partial(measure_variant, seed=seed, settings=settings, data_root=data_root,
+                             device=str(dev), folder=folder)
+    units = run_units_parallel(folder, variants, unit, workers=workers, threads=threads,
+                               desc="variants")
+    seconds = time.perf_counter() - start
+
+    h = {"h_per_layer": {v: units[v]["h_all_layers"].tolist() for v in variants},
+         "h_per_layer_first_layer_walk": {v: units[v]["h_first_layer"].tolist()
+                                          for v in variants}}
+    for name, title in (("all_layers", "all-layer walk, normalised power (Fig. 3a)"),
+                        ("first_layer", f"{FIRST_LAYER} walk, k²-weighted power (Fig. 3b)")):
+        walks = {v: Walk.load(folder / v / name) for v in variants}
+        _plot_walks(walks, title, out / f"{name}_spectra.png")
+    _plot_h(h, out / "h_per_layer.png")
+    return {
+        **h,
+        "loss_h": {v: float(units[v]["loss_h_all_layers"]) for v in variants},
+        "loss_h_first_layer_walk": {v: float(units[v]["loss_h_first_layer"]) for v in variants},
+        "train_loss": {v: units[v]["train_loss"].tolist() for v in variants},
+        "variants": variants,
+        **settings,
+        "first_layer": FIRST_LAYER,
+        "data": data.name,
+        "device": str(dev),
+        "workers": workers,
+        "threads": threads,
+        "units": folder.name,
+        "unit_seconds": {v: float(units[v]["seconds"]) for v in variants},
+        "seconds": seconds,
+    }
