@@ -19,7 +19,6 @@ recording every unit's output (spectra included) against loss only, and a walk o
 from __future__ import annotations
 
 import argparse
-import resource
 import time
 
 import torch
@@ -150,23 +149,23 @@ def main(argv: list[str] | None = None) -> None:
     print(f"engine: {gflops:.1f} GFLOP/s in convolutions; fp32 matmul on this device: "
           f"{matmul_gflops(device):.1f} GFLOP/s")
 
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     loss_only = _timed(lambda: engine())
     walks = {}
     every_s = _timed(lambda: walks.setdefault("subset", engine(layers=model.unit_names)))
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10 - rss
     budget = 256 * 2**20
     all_s = _timed(lambda: walks.setdefault("all", engine(layers=model.unit_names,
                                                           max_neurons=None,
                                                           memory_budget=budget)))
-    kept = sum(walks["all"].neurons) * args.points * 4 / 2**20
     dh = max(abs(walks["subset"].fractal(u).h - walks["all"].fractal(u).h)
              for u in model.unit_names)
-    print(f"every unit's spectra, {walks['subset'].neurons[0]} outputs per unit (the default): "
-          f"{every_s / loss_only:.2f}× a loss-only walk, peak RSS grew by {grown:.0f} MiB")
-    print(f"every unit's spectra, {walks['all'].neurons[0]} of {x.shape[0] * 16 * 49} outputs "
-          f"per unit: {all_s / loss_only:.2f}× a loss-only walk; paths kept {kept:.0f} MiB of "
-          f"a {budget / 2**20:.0f} MiB budget; max |Δh| against the default subset {dh:.3f}")
+    for name, seconds, note in (("subset", every_s, " (the default)"), ("all", all_s, "")):
+        w = walks[name]
+        kept = sum(w.neurons) * args.points * 4 / 2**20
+        print(f"every unit's spectra, {w.neurons[0]} of {x.shape[0] * 16 * 49} outputs per "
+              f"unit{note}: {seconds / loss_only:.2f}× a loss-only walk, paths of a direction "
+              f"held: {kept:.0f} MiB")
+    print(f"budget for the second: {budget / 2**20:.0f} MiB; max |Δh| over the units between "
+          f"the two: {dh:.3f}")
 
     last = [f"unit{k}" for k in range(args.units - 4, args.units + 1)]
     tail = _timed(lambda: walk(model, x, args.directions, target=y, modules=last,

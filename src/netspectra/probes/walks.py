@@ -293,7 +293,11 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             buffers = dict(rest.named_buffers())
             takes = [_Take(o, i, physical=strategy == "loop")
                      for o, i in zip(recorder.outputs, index, strict=True)]
-            run = _point_runner(rest, h, recorder, takes, target, loss_fn)
+            # functional_call's check for tied weights costs as much per point as the moved
+            # weights themselves; it is only needed when the model ties some.
+            tied = len(list(model.named_parameters(remove_duplicate=False))) > len(
+                list(model.named_parameters()))
+            run = _point_runner(rest, h, recorder, takes, target, loss_fn, tied)
             if strategy == "vmap":
                 point_bytes = _FORWARD_OVERHEAD * (sum(sizes) + out.numel()) * itemsize
                 chunk = chunk_points or max(1, min(n_points, memory_budget // point_bytes))
@@ -343,12 +347,12 @@ class _Take:
         return output.reshape(-1)[self.index]
 
 
-def _point_runner(rest, h, recorder, takes, target, loss_fn) -> Callable:
+def _point_runner(rest, h, recorder, takes, target, loss_fn, tied: bool) -> Callable:
     """``run(params, buffers) -> (loss, [captured])`` for one point (vmap-able)."""
 
     def run(params, buffers):
         recorder.reset()
-        out = functional_call(rest, (params, buffers), (h,), strict=False)
+        out = functional_call(rest, (params, buffers), (h,), strict=False, tie_weights=tied)
         kept = [take(o) for take, o in zip(takes, recorder.outputs, strict=True)]
         loss = loss_fn(out, target) if target is not None else out.new_zeros(())
         return loss, kept
@@ -359,12 +363,14 @@ def _point_runner(rest, h, recorder, takes, target, loss_fn) -> Callable:
 def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, batchnorm,
                    labels, bar):
     n_points = len(ts)
+    starts, steps = [base[n] for n in direction], list(direction.values())
     losses = torch.empty(n_points, dtype=ts.dtype, device=ts.device)
     store: list[torch.Tensor] | None = None
     for start in range(0, n_points, chunk):
         tc = ts[start:start + chunk] * alpha
         if strategy == "loop":
-            params = {n: base[n] + tc[0] * d for n, d in direction.items()}
+            moved = torch._foreach_add(starts, steps, alpha=float(tc[0]))
+            params = dict(zip(direction, moved, strict=True))
             loss, kept = run(params, buffers)
             loss, kept = loss[None], [v[None] for v in kept]
         else:
