@@ -52,7 +52,7 @@ def train_variant(key: str, *, seed: int, epochs: int, n_per_class: int, batch_s
     Adam (lr 1e-3), batch 64, cross-entropy from logits, reshuffled every epoch (the
     reference settings).
     """
-    start = time.perf_counter()
+    began = time.perf_counter()
     variant, rep_text = key.rsplit("-rep", 1)
     rep = int(rep_text)
     train = sinusoid_classes(n_per_class, seed=np.random.SeedSequence([seed, rep, 0]))
@@ -96,7 +96,7 @@ def train_variant(key: str, *, seed: int, epochs: int, n_per_class: int, batch_s
         pred = forward(features(_inputs(variant, test.x, test.labels))).argmax(dim=1).cpu()
     accuracy = float((pred.numpy() == test.labels).mean())
     return {"loss": losses, "distance": distances, "heldout_accuracy": accuracy,
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - began}
 
 
 def _plot(curves: dict, path: Path) -> None:
