@@ -16,7 +16,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from netspectra import NetspectraError
 from netspectra.cli import main
@@ -32,13 +31,7 @@ RESNET = {"depth": 44, "batch_size": 4, "points": 48, "directions": 2, "slopes":
           "shortcut_weights": [0.0], "workers": 1}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Tiny convolutions on a shared 2-core machine: a second thread only adds contention.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,7 @@ from netspectra.models import CifarResNet, ToyCNN, ToyUnit, delta_orthogonal_, m
 from netspectra.models.activations import ACTIVATION_MODULE_NAMES
 from netspectra.models.resnet import ShortcutA
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # These forwards take milliseconds; on a shared, busy machine intra-op threads that wait
-    # for each other make them take seconds.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _images(n=2, size=32, seed=0):

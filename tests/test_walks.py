@@ -18,13 +18,7 @@ from netspectra.probes import (
     walk_paths,
 )
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _toy(depth=3, seed=0, **kwargs):
