@@ -14,6 +14,7 @@ recording every unit's output (spectra included) against loss only, and a walk o
     python benchmarks/walks.py                  # CPU, all comparisons
     python benchmarks/walks.py --directions 1   # shorter
     python benchmarks/walks.py --device cuda    # vmap vs loop on a GPU
+    python benchmarks/walks.py --default-allocator   # glibc's default mmap/trim thresholds
 """
 
 from __future__ import annotations
@@ -89,8 +90,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--directions", type=int, default=2)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="keep glibc's default mmap/trim thresholds (compare with and "
+                             "without)")
     args = parser.parse_args(argv)
-    tune_allocator()
+    if not args.default_allocator:
+        tune_allocator()
     device = torch.device(args.device)
     data = load_digits32()
     xn, yn = minibatch(data, args.batch, seed=0)
@@ -103,7 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     directions = [random_direction(model, seed=s) for s in range(args.directions)]
     n = args.points * args.directions
     print(f"Toy-CNN {args.units} units, batch {args.batch}, {args.points} points × "
-          f"{args.directions} directions, {torch.get_num_threads()} threads, {device}")
+          f"{args.directions} directions, {torch.get_num_threads()} threads, {device}, "
+          f"{'default' if args.default_allocator else 'raised'} allocator thresholds")
 
     def rate(seconds: float) -> float:
         return n / seconds
