@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from .._validation import choice
+from ..errors import NetspectraError
 
-__all__ = ["BATCHNORM_MODES", "as_model_input", "measuring_mode", "preserved_state"]
+__all__ = [
+    "BATCHNORM_MODES",
+    "as_model_input",
+    "measuring_mode",
+    "modules_named",
+    "preserved_state",
+]
 
 #: How batch norm behaves along a measurement: ``"batch"`` uses the statistics of the batch at
 #: every point (training mode, the Ringing ReLUs default); ``"running"`` uses the stored
@@ -60,3 +67,16 @@ def as_model_input(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return x
     dtype = reference.dtype if x.is_floating_point() and reference.is_floating_point() else None
     return x.to(device=reference.device, dtype=dtype)
+
+
+def modules_named(model: nn.Module, names: Sequence[str] | str,
+                  what: str = "layer") -> dict[str, nn.Module]:
+    """The submodules with these qualified names, in order; a NetspectraError naming the
+    unknown one and listing the model's modules otherwise."""
+    named = dict(model.named_modules())
+    names = [names] if isinstance(names, str) else list(names)
+    for name in names:
+        if name not in named:
+            available = ", ".join(n for n in named if n) or "(none)"
+            raise NetspectraError(f"unknown {what} {name!r}; the model's {what}s are: {available}")
+    return {name: named[name] for name in names}

@@ -19,7 +19,7 @@ from torch import nn
 
 from .._validation import choice
 from ..errors import NetspectraError
-from ._state import as_model_input, preserved_state
+from ._state import as_model_input, modules_named, preserved_state
 
 __all__ = ["ACTIVATION_TYPES", "Capture", "capture_outputs", "functional_activation_users"]
 
@@ -71,17 +71,9 @@ def functional_activation_users(model: nn.Module) -> list[str]:
 
 def _select(model: nn.Module, layers: Sequence[str] | None,
             types: tuple[type[nn.Module], ...] | None) -> dict[nn.Module, str]:
-    named = dict(model.named_modules())
     if layers is not None:
-        if isinstance(layers, str):
-            layers = [layers]
-        for name in layers:
-            if name not in named:
-                available = ", ".join(n for n in named if n) or "(none)"
-                raise NetspectraError(
-                    f"unknown layer {name!r}; the model's layers are: {available}"
-                )
-        return {named[name]: name for name in layers}
+        return {m: name for name, m in modules_named(model, layers).items()}
+    named = dict(model.named_modules())
     types = ACTIVATION_TYPES if types is None else tuple(types)
     chosen = {m: n for n, m in named.items() if n and isinstance(m, types)}
     users = functional_activation_users(model)

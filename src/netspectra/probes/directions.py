@@ -16,7 +16,7 @@ from torch import nn
 
 from .._validation import choice
 from ..errors import NetspectraError
-from ._state import as_model_input, measuring_mode, preserved_state
+from ._state import as_model_input, measuring_mode, modules_named, preserved_state
 
 __all__ = ["DIRECTION_NORMS", "check_direction", "gradient_direction", "random_direction"]
 
@@ -33,14 +33,9 @@ def _varied(model: nn.Module, modules: Sequence[str] | str | None) -> dict[str, 
     params = {n: p for n, p in model.named_parameters() if p.requires_grad}
     if modules is None:
         return params
-    if isinstance(modules, str):
-        modules = [modules]
-    named = dict(model.named_modules())
+    modules = list(modules_named(model, modules, "module"))
     chosen: dict[str, nn.Parameter] = {}
     for name in modules:
-        if name not in named:
-            available = ", ".join(n for n in named if n) or "(none)"
-            raise NetspectraError(f"unknown module {name!r}; the model's modules are: {available}")
         prefix = f"{name}." if name else ""
         chosen.update({n: p for n, p in params.items() if n.startswith(prefix)})
     if not chosen:

@@ -36,7 +36,13 @@ from .._validation import at_least, choice, positive
 from ..errors import NetspectraError
 from ..results import Result
 from ..theory import RoughnessFit, fractal_coefficient, path_power_spectrum
-from ._state import as_model_input, measuring_mode, preserved_state
+from ._state import (
+    BATCHNORM_MODES,
+    as_model_input,
+    measuring_mode,
+    modules_named,
+    preserved_state,
+)
 from .directions import DIRECTION_NORMS, check_direction, random_direction
 
 __all__ = ["DEFAULT_MAX_NEURONS", "STRATEGIES", "Walk", "WalkPaths", "walk", "walk_paths"]
@@ -214,36 +220,33 @@ class _Recorder:
 
     def __init__(self, modules: dict[nn.Module, str]) -> None:
         self.names = modules
-        self.outputs: list[torch.Tensor] = []
-        self.labels: list[str] = []
+        self.reset()
 
     def __call__(self, module, _inputs, output) -> None:
         if isinstance(output, torch.Tensor):
             name = self.names[module]
-            calls = sum(1 for label in self.labels if label.split("#")[0] == name)
+            calls = self.calls.get(name, 0)
+            self.calls[name] = calls + 1
             self.labels.append(name if calls == 0 else f"{name}#{calls}")
             self.outputs.append(output)
 
     def reset(self) -> None:
-        self.outputs, self.labels = [], []
+        self.outputs: list[torch.Tensor] = []
+        self.labels: list[str] = []
+        self.calls: dict[str, int] = {}
 
 
 def _chosen_modules(model: nn.Module, prefix: nn.Module | None,
                     layers: Sequence[str] | str | None) -> dict[nn.Module, str]:
     if layers is None:
         return {}
-    named = dict(model.named_modules())
-    layers = [layers] if isinstance(layers, str) else list(layers)
-    for name in layers:
-        if name not in named:
-            available = ", ".join(n for n in named if n) or "(none)"
-            raise NetspectraError(f"unknown layer {name!r}; the model's layers are: {available}")
+    named = modules_named(model, layers)
     fixed = set() if prefix is None else set(prefix.modules())
-    before = [name for name in layers if named[name] in fixed]
+    before = [name for name, m in named.items() if m in fixed]
     if before:
         warnings.warn(f"layers {before} lie before every varied parameter: their paths are "
                       "constant and are left out", stacklevel=3)
-    return {named[name]: name for name in layers if named[name] not in fixed}
+    return {m: name for name, m in named.items() if m not in fixed}
 
 
 def _subset(numel: int, keep: int, seed: int, device) -> torch.Tensor | None:
@@ -415,7 +418,7 @@ def _walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points, bat
         raise NetspectraError(f"target must be a tensor; found {type(target).__name__}")
     alpha = positive(alpha, "alpha")
     n_points = at_least(n_points, MIN_POINTS, "n_points")
-    choice(batchnorm, ("batch", "running"), "batchnorm")
+    choice(batchnorm, BATCHNORM_MODES, "batchnorm")
     choice(norm, DIRECTION_NORMS, "norm")
     choice(strategy, STRATEGIES, "strategy")
     memory_budget = at_least(memory_budget, 1, "memory_budget")
