@@ -31,7 +31,7 @@ from netspectra.models import ToyCNN
 from netspectra.probes import random_direction, walk
 
 
-def _timed(fn, repeats: int = 1) -> float:
+def _timed(fn, repeats: int = 3) -> float:
     fn()  # warm-up: oneDNN primitive creation, allocator
     best = float("inf")
     for _ in range(repeats):

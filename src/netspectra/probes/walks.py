@@ -259,8 +259,9 @@ def _subset(numel: int, keep: int, seed: int, device) -> torch.Tensor | None:
 def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points, batchnorm,
                max_neurons, memory_budget, strategy, chunk_points, seed, progress
                ) -> Iterator[tuple]:
-    """Yield, per direction, ``(loss path, {label: (n_points, n_kept) tensor})``; the first
-    item yielded is the setup ``(labels, neuron index, neurons kept, strategy)``."""
+    """Yield, per direction, ``(loss path, {label: (n_points, n_kept) view}, the buffer under
+    those views or None)``; the first item yielded is the setup ``(labels, neuron index,
+    neurons kept, strategy)``."""
     varied = set().union(*directions)
     prefix, rest = _split(model, varied)
     recorder = _Recorder(_chosen_modules(model, prefix, layers))
@@ -368,7 +369,8 @@ def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, ba
     n_points = len(ts)
     starts, steps = [base[n] for n in direction], list(direction.values())
     losses = torch.empty(n_points, dtype=ts.dtype, device=ts.device)
-    store: list[torch.Tensor] | None = None
+    # One buffer for every layer, so that a direction's spectra are a single transform.
+    store: torch.Tensor | None = None
     for start in range(0, n_points, chunk):
         tc = ts[start:start + chunk] * alpha
         if strategy == "loop":
@@ -384,15 +386,17 @@ def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, ba
                 if batchnorm == "batch" else {}
             loss, kept = vmap(run, in_dims=(0, 0 if own else None), randomness="same")(params,
                                                                                       own)
-        if store is None:
-            store = [torch.empty(n_points, v.shape[1], dtype=v.dtype, device=v.device)
-                     for v in kept]
+        if store is None and kept:
+            store = losses.new_empty(n_points, sum(v.shape[1] for v in kept))
+            ends = np.cumsum([v.shape[1] for v in kept])
+            columns = [slice(e - v.shape[1], e) for v, e in zip(kept, ends, strict=True)]
         losses[start:start + len(tc)] = loss
-        for s, v in zip(store, kept, strict=True):
-            s[start:start + len(tc)] = v
+        if kept:
+            store[start:start + len(tc)] = torch.cat(kept, dim=1)
         bar.update(len(tc))
-    paths = dict(zip(labels, store or [], strict=True))
-    return losses, paths
+    paths = {} if store is None else {
+        label: store[:, c] for label, c in zip(labels, columns, strict=True)}
+    return losses, paths, store
 
 
 def _check_finite(i: int, ts, losses, paths, with_loss: bool) -> None:
@@ -465,7 +469,7 @@ def walk_paths(
     labels, index, _, _ = next(it)
     ts = np.linspace(0.0, 1.0, n_points)
     losses, layer_paths = [], {label: [] for label in labels}
-    for i, (loss, paths) in enumerate(it):
+    for i, (loss, paths, _) in enumerate(it):
         _check_finite(i, ts, loss, paths, target is not None)
         losses.append(loss.cpu().numpy())
         for label, p in paths.items():
@@ -576,14 +580,18 @@ def walk(
     layer_valid = np.zeros((len(labels), len(dirs)), dtype=np.int64)
     losses = []
     conventions = {"derivative": derivative, "detrend": detrend}
-    for i, (loss, paths) in enumerate(it):
+    ends = np.cumsum(kept)
+    for i, (loss, paths, store) in enumerate(it):
         _check_finite(i, ts, loss, paths, target is not None)
         losses.append(loss.cpu().numpy())
-        for li, p in enumerate(paths.values()):
-            _, power, valid = path_power_spectrum(p.T.cpu().numpy(), **conventions)
-            layer_valid[li, i] = valid.sum()
-            if valid.any():
-                layer_power[li, i] = power[valid].mean(axis=0)
+        if store is None:
+            continue
+        _, power, valid = path_power_spectrum(store.cpu().numpy(), axis=0, **conventions)
+        for li, (stop, n) in enumerate(zip(ends, kept, strict=True)):
+            ok = valid[stop - n:stop]
+            layer_valid[li, i] = ok.sum()
+            if ok.any():
+                layer_power[li, i] = power[stop - n:stop][ok].mean(axis=0)
     k = np.arange(1, n_k + 1)
     loss_power = None
     if target is not None:
