@@ -178,6 +178,30 @@ def test_memory_budget_keeps_a_seeded_subset_and_results_are_reproducible(tmp_pa
     assert loaded.plot() is not None
 
 
+def test_vmap_chunks_count_the_widest_activation_not_only_the_output(monkeypatch):
+    # A loss-only walk records nothing, yet each point's forward holds a 2 × 20000 hidden
+    # activation: the memory budget must split the path into chunks of a few points.
+    import netspectra.probes.walks as walks
+
+    calls, real_vmap = [], walks.vmap
+
+    def counting_vmap(*args, **kwargs):  # the engine builds one vmap per chunk
+        calls.append(1)
+        return real_vmap(*args, **kwargs)
+
+    monkeypatch.setattr(walks, "vmap", counting_vmap)
+    gen = torch.Generator().manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 20000), nn.ReLU(), nn.Linear(20000, 2)).double()
+    x = torch.randn(2, 4, generator=gen, dtype=torch.float64)
+    y = torch.tensor([0, 1])
+    point_bytes = 8 * (3 * 2 * 20000 + sum(p.numel() for p in model.parameters()))
+    kwargs = {"target": y, "n_points": 16, "progress": False}
+    chunked = walk_paths(model, x, 1, strategy="vmap", memory_budget=4 * point_bytes, **kwargs)
+    assert 3 <= len(calls) <= 8
+    np.testing.assert_allclose(chunked.loss, walk_paths(model, x, 1, strategy="loop",
+                                                        **kwargs).loss, rtol=1e-10)
+
+
 def test_first_layer_relu_paths_follow_one_over_k():
     # RR App. B.2: a first-layer ReLU path is ReLU(m t + n), so |z_k| ~ 1/k (h = 1).
     model = ToyCNN(2, 8, image_size=32, generator=torch.Generator().manual_seed(0))
@@ -249,3 +273,26 @@ def test_cuda_walk_equals_cpu_walk():
     assert gpu.strategy == "vmap"
     np.testing.assert_allclose(gpu.loss, cpu.loss, rtol=1e-8)
     np.testing.assert_allclose(gpu.layer_power, cpu.layer_power, rtol=1e-6, atol=1e-12)
+
+
+def test_measurements_run_without_tf32_and_restore_the_users_setting():
+    # cuDNN rounds float32 convolution inputs to TF32 by default: a noise floor in the
+    # high frequencies of a path. Walks and captures switch it off and back.
+    from netspectra.probes import capture_outputs
+    from netspectra.probes._state import _tf32_switches
+
+    seen = []
+
+    class Spy(nn.Module):
+        def forward(self, v):
+            seen.append([getattr(space, name) for space, name, _ in _tf32_switches()])
+            return v
+
+    model = nn.Sequential(nn.Linear(3, 4), Spy(), nn.Linear(4, 2))
+    user = [getattr(space, name) for space, name, _ in _tf32_switches()]
+    exact = [value for _, _, value in _tf32_switches()]
+    walk_paths(model, torch.randn(4, 3), 1, target=torch.tensor([0, 1, 0, 1]), n_points=8,
+               progress=False)
+    capture_outputs(model, torch.randn(4, 3), layers=["1"])
+    assert seen and all(s == exact for s in seen)
+    assert [getattr(space, name) for space, name, _ in _tf32_switches()] == user

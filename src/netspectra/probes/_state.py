@@ -14,6 +14,7 @@ from ..errors import NetspectraError
 __all__ = [
     "BATCHNORM_MODES",
     "as_model_input",
+    "ieee_float32",
     "measuring_mode",
     "modules_named",
     "preserved_state",
@@ -41,6 +42,34 @@ def preserved_state(model: nn.Module) -> Iterator[None]:
         with torch.no_grad():
             for buf, saved in buffers:
                 buf.copy_(saved)
+
+
+def _tf32_switches() -> list[tuple[object, str, object]]:
+    """``(namespace, attribute, full-precision value)`` of the switches that let CUDA
+    convolutions and matmuls round float32 inputs to TF32, in this torch's API."""
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if hasattr(conv, "fp32_precision"):  # torch ≥ 2.9
+        return [(conv, "fp32_precision", "ieee"),
+                (torch.backends.cuda.matmul, "fp32_precision", "ieee")]
+    return [(torch.backends.cudnn, "allow_tf32", False),
+            (torch.backends.cuda.matmul, "allow_tf32", False)]
+
+
+@contextmanager
+def ieee_float32() -> Iterator[None]:
+    """Full float32 precision in CUDA convolutions and matmuls, the user's setting restored on
+    exit. cuDNN convolutions round their inputs to TF32 (a 10-bit mantissa) by default on
+    Ampere and later GPUs; that rounding noise, about 1e-3 of each output, would add a white
+    floor to the high frequencies of a measured spectrum."""
+    switches = _tf32_switches()
+    saved = [getattr(space, name) for space, name, _ in switches]
+    try:
+        for space, name, exact in switches:
+            setattr(space, name, exact)
+        yield
+    finally:
+        for (space, name, _), value in zip(switches, saved, strict=True):
+            setattr(space, name, value)
 
 
 def measuring_mode(model: nn.Module, batchnorm: str) -> None:

@@ -19,7 +19,7 @@ from torch import nn
 
 from .._validation import choice
 from ..errors import NetspectraError
-from ._state import as_model_input, modules_named, preserved_state
+from ._state import as_model_input, ieee_float32, modules_named, preserved_state
 
 __all__ = ["ACTIVATION_TYPES", "Capture", "capture_outputs", "functional_activation_users"]
 
@@ -139,7 +139,7 @@ def capture_outputs(
 
     handles = [m.register_forward_hook(hook) for m in chosen]
     try:
-        with preserved_state(model), torch.no_grad():
+        with preserved_state(model), ieee_float32(), torch.no_grad():
             if mode is not None:
                 model.train(mode == "train")
             model(x)

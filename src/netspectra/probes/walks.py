@@ -15,7 +15,8 @@ the model is an ``nn.Sequential`` (as :class:`~netspectra.models.ToyCNN` and
 fixed, those children run once and only the rest is walked.
 
 After a walk the model's parameters, buffers (batch-norm running statistics included) and the
-train/eval flag of every submodule are as before, also when the walk raises.
+train/eval flag of every submodule are as before, also when the walk raises. On CUDA the walk
+runs in full float32 precision (TF32 off, see :func:`._state.ieee_float32`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..theory import RoughnessFit, fractal_coefficient, path_power_spectrum
 from ._state import (
     BATCHNORM_MODES,
     as_model_input,
+    ieee_float32,
     measuring_mode,
     modules_named,
     preserved_state,
@@ -60,8 +62,8 @@ MIN_POINTS = 8
 DEFAULT_MAX_NEURONS = 4096
 
 _DEFAULT_BUDGET = 512 * 2**20
-# Peak memory of a forward pass relative to the sum of its module outputs (temporaries, the
-# input, the parameters of the chunk), used to size vmap chunks.
+# Transient memory of a forward pass without autograd in units of its largest module output
+# (that output, the input it came from, a temporary), used to size vmap chunks.
 _FORWARD_OVERHEAD = 3
 
 
@@ -216,10 +218,14 @@ def _split(model: nn.Module, varied: set[str]) -> tuple[nn.Module | None, nn.Mod
 
 
 class _Recorder:
-    """Forward hooks that collect the outputs of the chosen modules, per call."""
+    """Forward hooks that collect the outputs of the chosen modules, per call: whole, or once
+    ``takes`` is set, the part each call's :class:`_Take` keeps. Taking the part inside the
+    hook lets the forward free each whole output as it goes, as an unrecorded forward does;
+    holding them all made recording every unit of a Toy-CNN cost 1.4× a loss-only walk."""
 
     def __init__(self, modules: dict[nn.Module, str]) -> None:
         self.names = modules
+        self.takes: list[_Take] | None = None
         self.reset()
 
     def __call__(self, module, _inputs, output) -> None:
@@ -228,6 +234,8 @@ class _Recorder:
             calls = self.calls.get(name, 0)
             self.calls[name] = calls + 1
             self.labels.append(name if calls == 0 else f"{name}#{calls}")
+            if self.takes is not None:
+                output = self.takes[len(self.outputs)](output)
             self.outputs.append(output)
 
     def reset(self) -> None:
@@ -269,7 +277,7 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
         raise NetspectraError("nothing to record: give a target (for the loss) or layers")
     handles = [m.register_forward_hook(recorder) for m in recorder.names]
     try:
-        with preserved_state(model), torch.no_grad():
+        with preserved_state(model), ieee_float32(), torch.no_grad():
             measuring_mode(model, batchnorm)
             h = as_model_input(model, x)
             target = None if target is None else target.to(h.device)
@@ -280,7 +288,7 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             channels_last = strategy == "loop" and h.dim() == 4 and h.device.type == "cpu"
             if channels_last:
                 h = h.contiguous(memory_format=torch.channels_last)
-            out = rest(h)
+            out, widest = _widest_forward(rest, h)
             if recorder.names and not recorder.outputs:
                 raise NetspectraError(f"none of the layers {sorted(recorder.names.values())} "
                                       "produced a tensor during the forward pass")
@@ -295,15 +303,16 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             base = {n: _layout(p.detach(), channels_last) for n, p in model.named_parameters()
                     if n in varied}
             buffers = dict(rest.named_buffers())
-            takes = [_Take(o, i, physical=strategy == "loop")
-                     for o, i in zip(recorder.outputs, index, strict=True)]
+            recorder.takes = [_Take(o, i, physical=strategy == "loop")
+                              for o, i in zip(recorder.outputs, index, strict=True)]
             # functional_call's check for tied weights costs as much per point as the moved
             # weights themselves; it is only needed when the model ties some.
             tied = len(list(model.named_parameters(remove_duplicate=False))) > len(
                 list(model.named_parameters()))
-            run = _point_runner(rest, h, recorder, takes, target, loss_fn, tied)
+            run = _point_runner(rest, h, recorder, target, loss_fn, tied)
             if strategy == "vmap":
-                point_bytes = _FORWARD_OVERHEAD * (sum(sizes) + out.numel()) * itemsize
+                moved = sum(base[n].numel() for n in varied)
+                point_bytes = itemsize * (sum(sizes) + _FORWARD_OVERHEAD * widest + moved)
                 chunk = chunk_points or max(1, min(n_points, memory_budget // point_bytes))
             else:
                 chunk = 1
@@ -315,6 +324,25 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
                     d = {n: _layout(v, channels_last) for n, v in d.items()}
                     yield _one_direction(run, base, d, ts, alpha, chunk, strategy, buffers,
                                          batchnorm, labels, bar)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _widest_forward(module: nn.Module, h: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """``(module(h), elements of the largest tensor any submodule returned)``: without
+    autograd, intermediate outputs are freed as the forward goes on, so the largest one (not
+    their sum) sets a point's transient memory."""
+    widest = h.numel()
+
+    def measure(_module, _inputs, output) -> None:
+        nonlocal widest
+        if isinstance(output, torch.Tensor):
+            widest = max(widest, output.numel())
+
+    handles = [m.register_forward_hook(measure) for m in module.modules()]
+    try:
+        return module(h), widest
     finally:
         for handle in handles:
             handle.remove()
@@ -346,18 +374,19 @@ class _Take:
     def __call__(self, output: torch.Tensor) -> torch.Tensor:
         if self.index is None:
             return output.reshape(-1)
+        # index_select: 2.5× faster than advanced indexing on a few thousand elements
         if self.offsets is not None and output.stride() == self.strides:
-            return output.as_strided((output.numel(),), (1,))[self.offsets]
-        return output.reshape(-1)[self.index]
+            return output.as_strided((output.numel(),), (1,)).index_select(0, self.offsets)
+        return output.reshape(-1).index_select(0, self.index)
 
 
-def _point_runner(rest, h, recorder, takes, target, loss_fn, tied: bool) -> Callable:
+def _point_runner(rest, h, recorder, target, loss_fn, tied: bool) -> Callable:
     """``run(params, buffers) -> (loss, [captured])`` for one point (vmap-able)."""
 
     def run(params, buffers):
         recorder.reset()
         out = functional_call(rest, (params, buffers), (h,), strict=False, tie_weights=tied)
-        kept = [take(o) for take, o in zip(takes, recorder.outputs, strict=True)]
+        kept = list(recorder.outputs)
         loss = loss_fn(out, target) if target is not None else out.new_zeros(())
         return loss, kept
 
@@ -369,12 +398,14 @@ def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, ba
     n_points = len(ts)
     starts, steps = [base[n] for n in direction], list(direction.values())
     losses = torch.empty(n_points, dtype=ts.dtype, device=ts.device)
+    # Read once: a scalar read per point would wait for the GPU at every point.
+    radii = (ts * alpha).tolist()
     # One buffer for every layer, so that a direction's spectra are a single transform.
     store: torch.Tensor | None = None
     for start in range(0, n_points, chunk):
         tc = ts[start:start + chunk] * alpha
         if strategy == "loop":
-            moved = torch._foreach_add(starts, steps, alpha=float(tc[0]))
+            moved = torch._foreach_add(starts, steps, alpha=radii[start])
             params = dict(zip(direction, moved, strict=True))
             loss, kept = run(params, buffers)
             loss, kept = loss[None], [v[None] for v in kept]
@@ -586,12 +617,15 @@ def walk(
         losses.append(loss.cpu().numpy())
         if store is None:
             continue
-        _, power, valid = path_power_spectrum(store.cpu().numpy(), axis=0, **conventions)
+        columns = store.cpu().numpy()
+        # Layer by layer: each transform's temporaries then stay in cache (1.5× faster than
+        # one transform over every layer's columns at 4096 outputs per layer).
         for li, (stop, n) in enumerate(zip(ends, kept, strict=True)):
-            ok = valid[stop - n:stop]
-            layer_valid[li, i] = ok.sum()
-            if ok.any():
-                layer_power[li, i] = power[stop - n:stop][ok].mean(axis=0)
+            _, power, valid = path_power_spectrum(columns[:, stop - n:stop], axis=0,
+                                                  **conventions)
+            layer_valid[li, i] = valid.sum()
+            if valid.any():
+                layer_power[li, i] = power[valid].mean(axis=0)
     k = np.arange(1, n_k + 1)
     loss_power = None
     if target is not None:
