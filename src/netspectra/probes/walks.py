@@ -398,12 +398,13 @@ def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, ba
     n_points = len(ts)
     starts, steps = [base[n] for n in direction], list(direction.values())
     losses = torch.empty(n_points, dtype=ts.dtype, device=ts.device)
+    scaled = ts * alpha
     # Read once: a scalar read per point would wait for the GPU at every point.
-    radii = (ts * alpha).tolist()
-    # One buffer for every layer, so that a direction's spectra are a single transform.
+    radii = scaled.tolist()
+    # One buffer for every layer: a point's outputs are written in one copy.
     store: torch.Tensor | None = None
     for start in range(0, n_points, chunk):
-        tc = ts[start:start + chunk] * alpha
+        tc = scaled[start:start + chunk]
         if strategy == "loop":
             moved = torch._foreach_add(starts, steps, alpha=radii[start])
             params = dict(zip(direction, moved, strict=True))
