@@ -3,16 +3,20 @@
 A Toy-CNN with 20 units, a batch of 128 digits images at 32×32 and 100 points per line, all
 measured in one run on an idle machine (check ``uptime``):
 
-(a) the engine (``netspectra.probes.walk``), loss only;
+(a) the engine (``netspectra.probes.walk``), loss only, its CPU default (one forward per
+    point) and (a') vmap chunks of points;
 (b) a naive loop that writes ``W + tD`` into the model and runs one forward per point;
 (b') the same loop in channels-last;
 (c) ``loss_landscapes.random_line`` when that library is installed;
-then the engine's convolution GFLOP/s next to this machine's fp32 matmul GFLOP/s, the engine
-recording every unit's output (spectra included) against loss only, and a walk of the last
-5 units against a full walk. With ``--device cuda``: the vmap strategy against the loop.
+then the engine's convolution GFLOP/s next to this machine's fp32 matmul GFLOP/s, the
+strategy that ``strategy="measure"`` picks, the engine recording every unit's output (spectra
+included) against loss only, with the loop and with vmap chunks, and a walk of the last 5
+units against a full walk. With ``--device cuda``: the vmap strategy against the loop. How far
+vmap chunks lead depends on the per-point work: ``--batch 16`` shows the small-batch case.
 
     python benchmarks/walks.py                  # CPU, all comparisons
     python benchmarks/walks.py --directions 1   # shorter
+    python benchmarks/walks.py --batch 16       # small per-point work
     python benchmarks/walks.py --device cuda    # vmap vs loop on a GPU
     python benchmarks/walks.py --default-allocator   # glibc's default mmap/trim thresholds
 """
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import time
 
 import torch
 import torch.nn.functional as F
@@ -30,23 +33,7 @@ from netspectra.data import load_digits32, minibatch
 from netspectra.experiments._parallel import tune_allocator
 from netspectra.models import ToyCNN
 from netspectra.probes import random_direction, walk
-
-
-def _race(fns: dict, repeats: int = 3) -> dict[str, float]:
-    """Best time of each function over ``repeats`` rounds, the functions taking turns within
-    a round: a slow spell of a shared machine then hits all of them, not one, and the ratios
-    stay comparable."""
-    for fn in fns.values():
-        fn()  # warm-up: oneDNN primitive creation, allocator
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+from netspectra.probes._timing import race
 
 
 def naive_line(model, x, y, direction, n_points: int, alpha: float = 1.0) -> list[float]:
@@ -85,7 +72,7 @@ def conv_flops(model: ToyCNN, x: torch.Tensor) -> float:
 def matmul_gflops(device: torch.device, n: int = 2048) -> float:
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
-    seconds = _race({"matmul": lambda: a @ b}, repeats=5)["matmul"]
+    seconds = race({"matmul": lambda: a @ b}, repeats=5, device=device)["matmul"]
     return 2 * n**3 / seconds / 1e9
 
 
@@ -153,26 +140,33 @@ def main(argv: list[str] | None = None) -> None:
                         for _ in directions]
 
         contenders["(c) loss-landscapes random_line"] = landscapes
-    results = {name: rate(seconds) for name, seconds in _race(contenders).items()}
+    results = {name: rate(seconds) for name, seconds in race(contenders, device=device).items()}
     width = max(map(len, results))
     base = results.get("(b) naive loop")
     for name, points_per_s in results.items():
         print(f"{name:<{width}}  {points_per_s:8.1f} points/s  {points_per_s / base:5.2f}× (b)")
 
-    fast = max(v for k, v in results.items() if k.startswith(("(a)", "engine")))
-    gflops = conv_flops(model, x) * fast / 1e9
-    print(f"engine: {gflops:.1f} GFLOP/s in convolutions; fp32 matmul on this device: "
-          f"{matmul_gflops(device):.1f} GFLOP/s")
+    print(f"strategy='measure' picks: {engine(strategy='measure').strategy}")
+    flops = conv_flops(model, x)
+    achieved = ", ".join(f"{name.split(', ')[-1]} {flops * rate / 1e9:.1f}"
+                         for name, rate in results.items() if name.startswith(("(a", "engine")))
+    print(f"engine GFLOP/s in convolutions: {achieved}; fp32 matmul on this device: "
+          f"{matmul_gflops(device):.1f}")
 
     walks = {}
     budget = 256 * 2**20
-    times = _race({
+    times = race({
         "loss": engine,
         "subset": lambda: walks.setdefault("subset", engine(layers=model.unit_names)),
         "all": lambda: walks.setdefault("all", engine(layers=model.unit_names,
                                                       max_neurons=None, memory_budget=budget)),
-    })
+    }, device=device)
     loss_only, every_s, all_s = times["loss"], times["subset"], times["all"]
+    # A race of its own: vmap's large chunks left in the allocator slowed the loop's
+    # recording walk by 15-20% when they took turns with it.
+    batched = race({"loss": lambda: engine(strategy="vmap"),
+                    "subset": lambda: engine(layers=model.unit_names, strategy="vmap")},
+                   device=device)
     dh = max(abs(walks["subset"].fractal(u).h - walks["all"].fractal(u).h)
              for u in model.unit_names)
     for name, seconds, note in (("subset", every_s, " (the default)"), ("all", all_s, "")):
@@ -183,17 +177,19 @@ def main(argv: list[str] | None = None) -> None:
               f"held: {kept:.0f} MiB")
     print(f"budget for the second: {budget / 2**20:.0f} MiB; max |Δh| over the units between "
           f"the two: {dh:.3f}")
+    print(f"with vmap chunks, every unit's spectra (the default subset): "
+          f"{batched['subset'] / batched['loss']:.2f}× a loss-only vmap walk")
 
-    last = [f"unit{k}" for k in range(args.units - 4, args.units + 1)]
-    times = _race({
+    last = [f"unit{k}" for k in range(max(1, args.units - 4), args.units + 1)]
+    times = race({
         "tail": lambda: walk(model, x, args.directions, target=y, modules=last,
                              n_points=args.points, progress=False),
         "full": lambda: walk(model, x, args.directions, target=y, n_points=args.points,
                              progress=False),
-    })
+    }, device=device)
     tail, full = times["tail"], times["full"]
-    print(f"walk of the last 5 of {args.units} units: {tail / full:.2f}× a full walk "
-          f"(layers walked: {5 / (args.units + 2):.2f} of the network)")
+    print(f"walk of the last {len(last)} of {args.units} units: {tail / full:.2f}× a full "
+          f"walk (layers walked: {len(last) / (args.units + 2):.2f} of the network)")
 
 
 if __name__ == "__main__":

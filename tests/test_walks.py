@@ -202,6 +202,70 @@ def test_vmap_chunks_count_the_widest_activation_not_only_the_output(monkeypatch
                                                         **kwargs).loss, rtol=1e-10)
 
 
+@pytest.mark.parametrize("faster", ["loop", "vmap"])
+def test_measure_keeps_the_faster_strategy_and_times_each_setting_once(monkeypatch, faster):
+    import netspectra.probes.walks as walks
+
+    races = []
+
+    def fixed_race(candidates, **_):
+        races.append(sorted(candidates))
+        for fn in candidates.values():  # the trials must run, on both strategies
+            fn()
+        return {how: 1.0 if how == faster else 2.0 for how in candidates}
+
+    monkeypatch.setattr(walks, "race", fixed_race)
+    monkeypatch.setattr(walks, "_MEASURED", {})
+    model, (x, y) = _toy(), _batch()
+    kwargs = {"target": y, "layers": ["unit2"], "n_points": 12, "progress": False}
+    measured = walk(model, x, 2, strategy="measure", **kwargs)
+    assert measured.strategy == faster and races == [["loop", "vmap"]]
+    named = walk(model, x, 2, strategy=faster, **kwargs)
+    # On CPU a measured vmap runs on channels-last weights, a named one on contiguous ones.
+    np.testing.assert_allclose(measured.layer_power, named.layer_power, rtol=1e-12)
+    np.testing.assert_allclose(measured.loss, named.loss, rtol=1e-12)
+    _assert_same_state(model, _state(_toy()))  # the trials leave the model as found
+    walk(model, x, 1, strategy="measure", **kwargs)
+    assert len(races) == 1  # the same setting again: remembered
+    walk(model, x, 1, strategy="measure", **kwargs | {"layers": ["unit1", "unit3"]})
+    assert len(races) == 2  # another recording: timed anew
+
+
+def test_measure_times_real_runs_and_auto_keeps_the_loop_on_cpu(monkeypatch):
+    import netspectra.probes.walks as walks
+
+    monkeypatch.setattr(walks, "_MEASURED", {})
+    model, (x, y) = _toy(), _batch()
+    measured = walk(model, x, 1, target=y, n_points=10, strategy="measure", progress=False)
+    assert measured.strategy in ("loop", "vmap") and len(walks._MEASURED) == 1
+    assert walk(model, x, 1, target=y, n_points=10, progress=False).strategy == "loop"
+    assert len(walks._MEASURED) == 1
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(("derivative", "detrend"), [(False, False), (True, False), (False, True),
+                                                     (True, True)])
+def test_walk_spectra_equal_the_theory_reference(dtype, derivative, detrend):
+    from netspectra.probes._path_spectra import mean_path_power
+    from netspectra.theory import path_power_spectrum
+
+    gen = torch.Generator().manual_seed(3)
+    n = 21
+    paths = torch.randn(n, 40, generator=gen, dtype=torch.float64).cumsum(0)
+    paths[:, 5] = 2.5  # constant: a dead unit
+    paths[:, 6] = 1.0 + 0.3 * torch.linspace(0, 1, n, dtype=torch.float64)  # constant detrended
+    paths = paths.to(dtype)
+    ulps = torch.randint(-4, 5, (n,), generator=gen).to(dtype)
+    paths[:, 7] = 1e3 * (1 + ulps * torch.finfo(dtype).eps)  # rounding noise: constant too
+    mean, count = mean_path_power(paths, derivative=derivative, detrend=detrend)
+    _, power, valid = path_power_spectrum(paths.numpy(), axis=0, derivative=derivative,
+                                          detrend=detrend)
+    assert int(count) == valid.sum() == 40 - 2 - detrend
+    np.testing.assert_allclose(mean.numpy(), power[valid].mean(axis=0), rtol=1e-12)
+    none, zero = mean_path_power(torch.ones(n, 3, dtype=dtype))
+    assert int(zero) == 0 and not none.any()
+
+
 def test_first_layer_relu_paths_follow_one_over_k():
     # RR App. B.2: a first-layer ReLU path is ReLU(m t + n), so |z_k| ~ 1/k (h = 1).
     model = ToyCNN(2, 8, image_size=32, generator=torch.Generator().manual_seed(0))
@@ -270,7 +334,7 @@ def test_cuda_walk_equals_cpu_walk():
     model, (x, y) = _toy(), _batch()
     cpu = walk(model, x, 2, target=y, layers=["unit2"], n_points=10, progress=False)
     gpu = walk(model.cuda(), x, 2, target=y, layers=["unit2"], n_points=10, progress=False)
-    assert gpu.strategy == "vmap"
+    assert gpu.strategy in ("loop", "vmap")  # measured
     np.testing.assert_allclose(gpu.loss, cpu.loss, rtol=1e-8)
     np.testing.assert_allclose(gpu.layer_power, cpu.layer_power, rtol=1e-6, atol=1e-12)
 

@@ -23,6 +23,7 @@ from ._registry import Option
 
 __all__ = [
     "DATA_OPTIONS",
+    "TOY_STRATEGY",
     "fractal_h",
     "fresh_batch",
     "image_data",
@@ -38,6 +39,14 @@ DATA_OPTIONS = (
            "default: scikit-learn's handwritten digits at 32×32, shipped with the package"),
     Option("--device", "auto, cpu or cuda (default: auto, CUDA when present)", str, "auto"),
 )
+
+
+#: How walks of Toy-CNNs evaluate their points: vmap chunks, on every device. Measured on CPU
+#: (benchmarks/walks.py, 1 and 2 threads): 1.3-1.5× the loop for loss walks at batch 128,
+#: 1.0-1.2× recording every unit, 3-8× at batch 16. ResNets keep ``"auto"``: on CPU vmap
+#: ran at 0.5-0.9× the loop there. Named, not measured per run, so that a unit's numbers do
+#: not depend on the machine's load.
+TOY_STRATEGY = "vmap"
 
 
 @functools.lru_cache(maxsize=2)
@@ -96,7 +105,7 @@ def fractal_h(power: np.ndarray, k: np.ndarray) -> float:
 
 def loss_walk(model: nn.Module, data: ImageSet, batch_size: int, *, batch_seed: int,
               direction_seed: int, directions: int, alpha: float, points: int,
-              device: torch.device) -> tuple[Walk, np.ndarray]:
+              device: torch.device, strategy: str = "auto") -> tuple[Walk, np.ndarray]:
     """Walk the loss of ``model`` on a fresh minibatch along seeded random directions and fit
     ``h`` to every loss path (RR eq. 1, §4.3; Figs. 1, 4, 5).
 
@@ -113,6 +122,9 @@ def loss_walk(model: nn.Module, data: ImageSet, batch_size: int, *, batch_seed: 
         Number of paths, walk radius and points per path (:func:`~netspectra.probes.walk`).
     device : torch.device
         Where the walk runs.
+    strategy : str
+        How the points are evaluated (:func:`~netspectra.probes.walk`; :data:`TOY_STRATEGY`
+        for Toy-CNNs).
 
     Returns
     -------
@@ -124,5 +136,5 @@ def loss_walk(model: nn.Module, data: ImageSet, batch_size: int, *, batch_seed: 
     """
     x, y = fresh_batch(data, batch_size, batch_seed, device)
     w = walk(model.to(device), x, directions, target=y, alpha=alpha, n_points=points,
-             seed=direction_seed, keep_directions=False, progress=False)
+             seed=direction_seed, keep_directions=False, strategy=strategy, progress=False)
     return w, fractal_coefficients(w.loss_power, w.k)

@@ -51,6 +51,7 @@ from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
 from ._registry import Option, experiment
 from ._rr import (
     DATA_OPTIONS,
+    TOY_STRATEGY,
     fractal_h,
     fresh_batch,
     image_data,
@@ -155,7 +156,8 @@ def measure_variant(key: str, *, seed: int, settings: Mapping[str, object],
                       if settings["direction"] == "gradient" else settings["directions"])
         w = walk(model, x, directions, target=y, layers=model.unit_names,
                  alpha=settings["alpha"], n_points=settings["points"], modules=modules,
-                 derivative=derivative, seed=unit_seed(seed, key, "walk"), progress=False)
+                 derivative=derivative, seed=unit_seed(seed, key, "walk"),
+                 strategy=TOY_STRATEGY, progress=False)
         w.save(folder / key / name)
         arrays[f"h_{name}"] = np.array([fractal_h(w.spectrum(n), w.k) for n in w.layers])
         arrays[f"loss_h_{name}"] = fractal_h(w.spectrum(), w.k)

@@ -30,6 +30,7 @@ from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
 from ._registry import Option, experiment
 from ._rr import (
     DATA_OPTIONS,
+    TOY_STRATEGY,
     fractal_h,
     fresh_batch,
     image_data,
@@ -48,7 +49,7 @@ def walk_unit(key: str, *, model: ToyCNN, x: torch.Tensor, y: torch.Tensor, seed
     those of every walked unit: one network, one minibatch.
     """
     w = walk(model, x, directions, target=y, modules=key, alpha=alpha, n_points=points,
-             seed=unit_seed(seed, key, "direction"), progress=False)
+             seed=unit_seed(seed, key, "direction"), strategy=TOY_STRATEGY, progress=False)
     return {"loss": w.loss, "loss_power": w.loss_power, "h": fractal_h(w.spectrum(), w.k)}
 
 

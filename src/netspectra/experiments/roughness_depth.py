@@ -43,6 +43,7 @@ from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
 from ._registry import Option, experiment
 from ._rr import (
     DATA_OPTIONS,
+    TOY_STRATEGY,
     fractal_h,
     image_data,
     loss_walk,
@@ -104,7 +105,7 @@ def depth_unit(key: str, *, seed: int, data_root: str | None, device: str, width
                    generator=torch.Generator().manual_seed(s))
     w, h = loss_walk(model, data, batch_size, batch_seed=s, direction_seed=s,
                      directions=directions, alpha=alpha, points=points,
-                     device=torch.device(device))
+                     device=torch.device(device), strategy=TOY_STRATEGY)
     return {"h": h, "power": w.spectrum("loss")}
 
 

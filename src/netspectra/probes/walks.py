@@ -7,9 +7,15 @@ outputs of chosen layers (every neuron, position and image, or a seeded subset t
 memory budget) are recorded; :func:`walk` turns them into normalised power spectra one
 direction at a time (RR Figs. 3, 5, 11–17), :func:`walk_paths` returns the raw paths.
 
-How the points are evaluated was chosen by measurement (``benchmarks/walks.py``, README
-*Speed*): on CPU one forward per point (batched points become grouped convolutions, which ran
-slower on these CPUs); on CUDA, chunks of points batched with :func:`torch.func.vmap`. When
+How the points are evaluated is chosen by measurement (``benchmarks/walks.py``, README
+*Speed of walks*). On CPU the winner depends on the model: chunks of points batched with
+:func:`torch.func.vmap` (grouped convolutions, channels-last) ran 1.3-1.5× faster than one
+forward per point for a 20-unit Toy-CNN at batch 128 and 3-8× at batch 16, but 0.5-0.9× for
+a ResNet20, whose per-point convolutions are large enough to keep the cores busy. The
+default on CPU is the loop, the faster for large models, where time matters most;
+``strategy="measure"`` races both on the first points of the walk and keeps the faster, and
+the experiments name vmap for their Toy-CNNs.
+On CUDA the default is vmap chunks, the usual fast path on GPUs (not yet measured here). When
 the model is an ``nn.Sequential`` (as :class:`~netspectra.models.ToyCNN` and
 :class:`~netspectra.models.CifarResNet` are) and the directions leave its first children
 fixed, those children run once and only the rest is walked.
@@ -37,6 +43,7 @@ from .._validation import at_least, choice, positive
 from ..errors import NetspectraError
 from ..results import Result
 from ..theory import RoughnessFit, fractal_coefficient, path_power_spectrum
+from ._path_spectra import mean_path_power
 from ._state import (
     BATCHNORM_MODES,
     as_model_input,
@@ -45,13 +52,15 @@ from ._state import (
     modules_named,
     preserved_state,
 )
+from ._timing import race
 from .directions import DIRECTION_NORMS, check_direction, random_direction
 
 __all__ = ["DEFAULT_MAX_NEURONS", "STRATEGIES", "Walk", "WalkPaths", "walk", "walk_paths"]
 
 #: ``"loop"``: one forward per point; ``"vmap"``: chunks of points batched with vmap;
-#: ``"auto"``: vmap on CUDA, the loop elsewhere (the faster of the two on each, measured).
-STRATEGIES = ("auto", "loop", "vmap")
+#: ``"measure"``: whichever of the two runs faster on the first points of the walk;
+#: ``"auto"``: the loop on CPU, vmap on CUDA (see the module notes).
+STRATEGIES = ("auto", "loop", "vmap", "measure")
 
 #: Fewest points per path: a power-law fit needs a few frequency bins.
 MIN_POINTS = 8
@@ -65,6 +74,13 @@ _DEFAULT_BUDGET = 512 * 2**20
 # Transient memory of a forward pass without autograd in units of its largest module output
 # (that output, the input it came from, a temporary), used to size vmap chunks.
 _FORWARD_OVERHEAD = 3
+# Largest batched output of a vmap chunk on CPU (see _vmap_chunk).
+_CPU_CHUNK_BYTES = 32 * 2**20
+# Points per strategy in the race of ``strategy="measure"`` (after as many for warm-up):
+# few enough to be cheap against a walk, enough to fill a vmap chunk on a GPU.
+_TRIAL_POINTS = 16
+# The strategy measured fastest per (model, input, recording, device) in this process.
+_MEASURED: dict[tuple, str] = {}
 
 
 @dataclass(frozen=True)
@@ -104,7 +120,7 @@ class Walk(Result):
     batchnorm : {"batch", "running"}
         Batch-norm statistics used at every point (see :func:`walk`).
     strategy : {"loop", "vmap"}
-        How the points were evaluated.
+        How the points were evaluated (with ``strategy="measure"``, the one it picked).
     detrend, derivative : bool
         Spectrum conventions (:func:`netspectra.theory.path_power_spectrum`).
     layers : list of str
@@ -283,9 +299,9 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             target = None if target is None else target.to(h.device)
             if prefix is not None:
                 h = prefix(h)
-            strategy = ("vmap" if h.device.type == "cuda" else "loop") if strategy == "auto" \
-                else strategy
-            channels_last = strategy == "loop" and h.dim() == 4 and h.device.type == "cpu"
+            if strategy == "auto":
+                strategy = "vmap" if h.device.type == "cuda" else "loop"
+            channels_last = h.dim() == 4 and h.device.type == "cpu"
             if channels_last:
                 h = h.contiguous(memory_format=torch.channels_last)
             out, widest = _widest_forward(rest, h)
@@ -299,34 +315,65 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             cap = share if max_neurons is None else min(share, max_neurons)
             index = [_subset(n, max(1, cap), seed + i, h.device) for i, n in enumerate(sizes)]
             kept = [n if i is None else len(i) for n, i in zip(sizes, index, strict=True)]
-            yield labels, index, kept, strategy
+            recorder.takes = [_Take(o, i) for o, i in zip(recorder.outputs, index, strict=True)]
             base = {n: _layout(p.detach(), channels_last) for n, p in model.named_parameters()
                     if n in varied}
+            moved = sum(base[n].numel() for n in varied)
+            point_bytes = itemsize * (sum(sizes) + _FORWARD_OVERHEAD * widest + moved)
+            chunks = {"loop": 1, "vmap": chunk_points or _vmap_chunk(
+                n_points, memory_budget // point_bytes, itemsize * widest, h.device)}
             buffers = dict(rest.named_buffers())
-            recorder.takes = [_Take(o, i, physical=strategy == "loop")
-                              for o, i in zip(recorder.outputs, index, strict=True)]
             # functional_call's check for tied weights costs as much per point as the moved
             # weights themselves; it is only needed when the model ties some.
             tied = len(list(model.named_parameters(remove_duplicate=False))) > len(
                 list(model.named_parameters()))
             run = _point_runner(rest, h, recorder, target, loss_fn, tied)
-            if strategy == "vmap":
-                moved = sum(base[n].numel() for n in varied)
-                point_bytes = itemsize * (sum(sizes) + _FORWARD_OVERHEAD * widest + moved)
-                chunk = chunk_points or max(1, min(n_points, memory_budget // point_bytes))
-            else:
-                chunk = 1
             ts = torch.linspace(0, 1, n_points, dtype=out.dtype, device=h.device)
+
+            def evaluate(how: str, d: dict, points: torch.Tensor, bar) -> tuple:
+                return _one_direction(run, base, {n: _layout(v, channels_last)
+                                                  for n, v in d.items()},
+                                      points, alpha, chunks[how], how, buffers, batchnorm,
+                                      labels, bar)
+
+            if strategy == "measure":
+                key = (repr(rest), tuple((n, tuple(base[n].shape)) for n in sorted(varied)),
+                       tuple(h.shape), h.dtype, str(h.device), tuple(kept), chunks["vmap"],
+                       batchnorm, target is None)
+                strategy = _measured_strategy(key, evaluate, directions[0], ts, chunks["vmap"])
+            yield labels, index, kept, strategy
             bar = tqdm(total=len(directions) * n_points, desc="walk", unit="point",
                        disable=not progress, leave=False)
             with bar:
                 for d in directions:
-                    d = {n: _layout(v, channels_last) for n, v in d.items()}
-                    yield _one_direction(run, base, d, ts, alpha, chunk, strategy, buffers,
-                                         batchnorm, labels, bar)
+                    yield evaluate(strategy, d, ts, bar)
     finally:
         for handle in handles:
             handle.remove()
+
+
+def _vmap_chunk(n_points: int, fit: int, widest_bytes: int, device: torch.device) -> int:
+    """Points per vmap chunk: as many as fit the memory budget and, on CPU, few enough that
+    the widest batched output stays below glibc's largest mmap threshold, 32 MiB. Above it
+    every such tensor is a fresh mmap whose page faults made chunks of 100 points of a
+    Toy-CNN at batch 128 2× slower than chunks of 64, and as fast with mmap turned off
+    (benchmarks/walk_strategies.py --chunks)."""
+    if device.type == "cpu":
+        fit = min(fit, _CPU_CHUNK_BYTES // widest_bytes)
+    return max(1, min(n_points, fit))
+
+
+def _measured_strategy(key: tuple, evaluate: Callable, direction: dict, ts: torch.Tensor,
+                       chunk: int) -> str:
+    """The faster of the loop and vmap chunks for this model, input and recording, timed on
+    the first points of ``direction`` (results discarded) and remembered for the process."""
+    if key not in _MEASURED:
+        points = ts[:min(len(ts), chunk, _TRIAL_POINTS)]
+        quiet = tqdm(disable=True)
+        times = race({how: lambda how=how: evaluate(how, direction, points, quiet)
+                      for how in ("loop", "vmap")}, repeats=1, device=ts.device)
+        _MEASURED[key] = min(times, key=times.get)
+    return _MEASURED[key]
 
 
 def _widest_forward(module: nn.Module, h: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -358,26 +405,27 @@ def _layout(t: torch.Tensor, channels_last: bool) -> torch.Tensor:
 
 class _Take:
     """Picks a layer's recorded outputs at every point: all of them (in logical order), or
-    the subset ``index`` (logical flat indices). In the loop the subset is read straight from
-    memory through offsets computed once, so a channels-last output is not first copied into
-    logical order; a point whose output has other strides falls back to that copy."""
+    the subset ``index`` (logical flat indices). The subset is read in the memory order of
+    the reference output (its dimensions by falling stride), through positions computed
+    once: a channels-last output is then a view, not first copied into logical order. A point
+    whose output is laid out otherwise still gets the right values, through a copy."""
 
-    def __init__(self, output: torch.Tensor, index: torch.Tensor | None, *,
-                 physical: bool) -> None:
-        self.index, self.offsets, self.strides = index, None, output.stride()
-        dense = output.is_contiguous() or output.is_contiguous(
-            memory_format=torch.channels_last)
-        if index is not None and physical and dense:
+    def __init__(self, output: torch.Tensor, index: torch.Tensor | None) -> None:
+        self.index = index
+        self.order = sorted(range(output.dim()), key=lambda d: -output.stride(d))
+        if index is not None:
+            shape = [output.shape[d] for d in self.order]
+            place = torch.ones(len(shape), dtype=torch.long)
+            for d in range(len(shape) - 2, -1, -1):
+                place[d] = place[d + 1] * shape[d + 1]
             coords = torch.unravel_index(index, output.shape)
-            self.offsets = sum(c * s for c, s in zip(coords, self.strides, strict=True))
+            self.positions = sum(coords[d] * place[k] for k, d in enumerate(self.order))
 
     def __call__(self, output: torch.Tensor) -> torch.Tensor:
         if self.index is None:
             return output.reshape(-1)
         # index_select: 2.5× faster than advanced indexing on a few thousand elements
-        if self.offsets is not None and output.stride() == self.strides:
-            return output.as_strided((output.numel(),), (1,)).index_select(0, self.offsets)
-        return output.reshape(-1).index_select(0, self.index)
+        return output.permute(self.order).reshape(-1).index_select(0, self.positions)
 
 
 def _point_runner(rest, h, recorder, target, loss_fn, tied: bool) -> Callable:
@@ -401,7 +449,7 @@ def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, ba
     scaled = ts * alpha
     # Read once: a scalar read per point would wait for the GPU at every point.
     radii = scaled.tolist()
-    # One buffer for every layer: a point's outputs are written in one copy.
+    # One buffer for every layer's paths, written in place (no concatenated temporary).
     store: torch.Tensor | None = None
     for start in range(0, n_points, chunk):
         tc = scaled[start:start + chunk]
@@ -425,14 +473,19 @@ def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, ba
             columns = [slice(e - v.shape[1], e) for v, e in zip(kept, ends, strict=True)]
         losses[start:start + len(tc)] = loss
         if kept:
-            store[start:start + len(tc)] = torch.cat(kept, dim=1)
+            for v, c in zip(kept, columns, strict=True):
+                store[start:start + len(tc), c] = v
         bar.update(len(tc))
     paths = {} if store is None else {
         label: store[:, c] for label, c in zip(labels, columns, strict=True)}
     return losses, paths, store
 
 
-def _check_finite(i: int, ts, losses, paths, with_loss: bool) -> None:
+def _check_finite(i: int, ts, losses, paths, store, with_loss: bool) -> None:
+    # A finite sum proves every value finite in one pass without a mask; an infinite one
+    # may be an overflow of finite values, which the search below then passes.
+    if bool(losses.sum().isfinite()) and (store is None or bool(store.sum().isfinite())):
+        return
     named = ({"loss": losses[:, None]} if with_loss else {}) | paths
     for name, values in named.items():
         bad = ~torch.isfinite(values).all(dim=1)
@@ -502,8 +555,8 @@ def walk_paths(
     labels, index, _, _ = next(it)
     ts = np.linspace(0.0, 1.0, n_points)
     losses, layer_paths = [], {label: [] for label in labels}
-    for i, (loss, paths, _) in enumerate(it):
-        _check_finite(i, ts, loss, paths, target is not None)
+    for i, (loss, paths, store) in enumerate(it):
+        _check_finite(i, ts, loss, paths, store, target is not None)
         losses.append(loss.cpu().numpy())
         for label, p in paths.items():
             layer_paths[label].append(p.cpu().numpy())
@@ -586,11 +639,17 @@ def walk(
         Bytes for the recorded paths of one direction (default 512 MiB): each layer keeps at
         most ``memory_budget / (n_points · itemsize · n_layers)`` outputs, a seeded subset
         when it has more. Also bounds the size of vmap chunks.
-    strategy : {"auto", "loop", "vmap"}
-        How points are evaluated (default: vmap on CUDA, the loop on CPU; see the module
-        notes). Both give the same paths to float tolerance.
+    strategy : {"auto", "loop", "vmap", "measure"}
+        How points are evaluated: one forward per point, chunks of points batched with vmap,
+        or whichever of the two runs faster here, timed on 16 points each of the first
+        direction (twice that with the warm-up) and remembered per model, input shape,
+        recording and device for the rest of the process. ``"auto"`` (default): the loop on
+        CPU, vmap on CUDA (see the module notes). Both give the same paths to float
+        tolerance, not bit for bit, so ``"measure"`` trades bit-identical reruns for speed.
+        The result records which one ran.
     chunk_points : int, optional
-        Points per vmap chunk (default: as many as ``memory_budget`` allows).
+        Points per vmap chunk (default: as many as ``memory_budget`` allows, and on CPU few
+        enough that the widest batched output stays under 32 MiB).
     keep_directions : bool
         Keep the directions in the result (``Walk.directions``); seeds are kept regardless.
     progress : bool
@@ -615,19 +674,15 @@ def walk(
     conventions = {"derivative": derivative, "detrend": detrend}
     ends = np.cumsum(kept)
     for i, (loss, paths, store) in enumerate(it):
-        _check_finite(i, ts, loss, paths, target is not None)
+        _check_finite(i, ts, loss, paths, store, target is not None)
         losses.append(loss.cpu().numpy())
         if store is None:
             continue
-        columns = store.cpu().numpy()
-        # Layer by layer: each transform's temporaries then stay in cache (1.5× faster than
-        # one transform over every layer's columns at 4096 outputs per layer).
-        for li, (stop, n) in enumerate(zip(ends, kept, strict=True)):
-            _, power, valid = path_power_spectrum(columns[:, stop - n:stop], axis=0,
-                                                  **conventions)
-            layer_valid[li, i] = valid.sum()
-            if valid.any():
-                layer_power[li, i] = power[valid].mean(axis=0)
+        # Layer by layer: each transform's temporaries then stay in cache.
+        spectra = [mean_path_power(store[:, stop - n:stop], **conventions)
+                   for stop, n in zip(ends, kept, strict=True)]
+        layer_power[:, i] = torch.stack([p for p, _ in spectra]).cpu().numpy()
+        layer_valid[:, i] = torch.stack([c for _, c in spectra]).cpu().numpy()
     k = np.arange(1, n_k + 1)
     loss_power = None
     if target is not None:

@@ -24,6 +24,7 @@ from .harmonic_distortion import (
     polynomial_spectrum_in_time,
 )
 from .roughness import (
+    CONSTANT_PATH_ULPS,
     RoughnessFit,
     RoughnessWarning,
     fractal_coefficient,
@@ -36,6 +37,7 @@ from .spectral_stats import amplitude_spectrum, bandwidth, dc_share, power_centr
 
 __all__ = [
     "ACTIVATION_NAMES",
+    "CONSTANT_PATH_ULPS",
     "BlueshiftResult",
     "ChebyshevFit",
     "RoughnessFit",

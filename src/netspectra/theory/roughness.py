@@ -29,6 +29,7 @@ from ..errors import NetspectraError
 from ..results import Result
 
 __all__ = [
+    "CONSTANT_PATH_ULPS",
     "RoughnessFit",
     "RoughnessWarning",
     "fractal_coefficient",
@@ -40,11 +41,11 @@ __all__ = [
 #: Fewest samples per path: four frequency bins, enough for a fit over a chosen band of three.
 MIN_SAMPLES = 8
 
-# A path whose AC part stays within this many units in the last place (of the input's
-# precision) of its own magnitude is rounding noise: a dead ReLU whose mean is not exact, or a
-# path that is linear in t (a ReLU that never switches) after detrending. Normalising that
-# noise would enter a flat, meaningless spectrum into the average with full weight.
-_ROUNDING_ULPS = 64
+#: A path whose AC part stays within this many units in the last place (of the input's
+#: precision) of its own magnitude counts as constant: a dead ReLU whose mean is not exact, or
+#: a path linear in t (a ReLU that never switches) after detrending. Normalising that rounding
+#: noise would enter a flat, meaningless spectrum into the average with full weight.
+CONSTANT_PATH_ULPS = 64
 
 
 class RoughnessWarning(UserWarning):
@@ -137,7 +138,7 @@ def path_power_spectrum(
     # re² + im²: both spare a pass and a temporary over every path (walks transform millions).
     hi, lo = x.max(axis=1), x.min(axis=1)
     spread = np.ptp(y, axis=1) if detrend else hi - lo
-    valid = spread > _ROUNDING_ULPS * _rounding_eps(paths) * np.maximum(np.abs(hi), np.abs(lo))
+    valid = spread > CONSTANT_PATH_ULPS * _rounding_eps(paths) * np.maximum(np.abs(hi), np.abs(lo))
     k = np.arange(1, n // 2 + 1)
     z = np.fft.rfft(y, axis=1)[:, 1:]
     power = z.real**2 + z.imag**2
@@ -354,7 +355,7 @@ def fractal_coefficient(
     slope, intercept, sse, sst, sxx = _ols(x, y)
     # Residuals at the rounding level of the log amplitudes make an exact fit however flat the
     # spectrum is; 1 - SSE/SST would be a ratio of two rounding errors there.
-    rounding = x.size * (_ROUNDING_ULPS * np.finfo(np.float64).eps * np.abs(y).max()) ** 2
+    rounding = x.size * (CONSTANT_PATH_ULPS * np.finfo(np.float64).eps * np.abs(y).max()) ** 2
     r2 = 1.0 if sse <= rounding else float(1.0 - sse / sst)
     if r2 < min_r2:
         warnings.warn(
