@@ -266,6 +266,38 @@ def test_walk_spectra_equal_the_theory_reference(dtype, derivative, detrend):
     assert int(zero) == 0 and not none.any()
 
 
+class _Branching(nn.Module):
+    """Data-dependent control flow: fine one point at a time, refused by vmap."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(3, 2)
+
+    def forward(self, v):
+        out = self.layer(v)
+        return out if out.sum() > -1e9 else -out
+
+
+def test_models_vmap_cannot_batch_fall_back_to_the_loop(monkeypatch):
+    import netspectra.probes.walks as walks
+
+    monkeypatch.setattr(walks, "_MEASURED", {})
+    model, x, y = _Branching().double(), torch.randn(4, 3, dtype=torch.float64), torch.tensor(
+        [0, 1, 0, 1])
+    kwargs = {"target": y, "n_points": 8, "progress": False}
+    loop = walk(model, x, 1, strategy="loop", **kwargs)
+    with pytest.warns(UserWarning, match="cannot be evaluated under torch.func.vmap") as caught:
+        measured = walk(model, x, 1, strategy="measure", **kwargs)
+    assert measured.strategy == "loop" and caught[0].filename == __file__
+    np.testing.assert_array_equal(measured.loss, loop.loss)
+    monkeypatch.setattr(walks, "_AUTO", {"cpu": "vmap"})  # what "auto" does on CUDA
+    with pytest.warns(UserWarning, match="one at a time") as caught:
+        assert walk(model, x, 1, **kwargs).strategy == "loop"
+    assert caught[0].filename == __file__  # the warning points at the caller
+    with pytest.raises(RuntimeError):
+        walk(model, x, 1, strategy="vmap", **kwargs)
+
+
 def test_first_layer_relu_paths_follow_one_over_k():
     # RR App. B.2: a first-layer ReLU path is ReLU(m t + n), so |z_k| ~ 1/k (h = 1).
     model = ToyCNN(2, 8, image_size=32, generator=torch.Generator().manual_seed(0))

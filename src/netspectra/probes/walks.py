@@ -7,15 +7,16 @@ outputs of chosen layers (every neuron, position and image, or a seeded subset t
 memory budget) are recorded; :func:`walk` turns them into normalised power spectra one
 direction at a time (RR Figs. 3, 5, 11–17), :func:`walk_paths` returns the raw paths.
 
-How the points are evaluated is chosen by measurement (``benchmarks/walks.py``, README
-*Speed of walks*). On CPU the winner depends on the model: chunks of points batched with
-:func:`torch.func.vmap` (grouped convolutions, channels-last) ran 1.3-1.5× faster than one
-forward per point for a 20-unit Toy-CNN at batch 128 and 3-8× at batch 16, but 0.5-0.9× for
-a ResNet20, whose per-point convolutions are large enough to keep the cores busy. The
+How the points are evaluated is chosen by measurement (``benchmarks/walk_strategies.py``,
+README *Speed of walks*). On CPU the winner depends on the model: chunks of points batched
+with :func:`torch.func.vmap` (grouped convolutions, channels-last) ran 1.4× faster than one
+forward per point for Toy-CNNs at batch 128 and 4.6× at batch 16, but 0.6× for ResNets at
+batch 32 and 128, whose per-point convolutions are large enough to keep the cores busy. The
 default on CPU is the loop, the faster for large models, where time matters most;
 ``strategy="measure"`` races both on the first points of the walk and keeps the faster, and
-the experiments name vmap for their Toy-CNNs.
-On CUDA the default is vmap chunks, the usual fast path on GPUs (not yet measured here). When
+the experiments name vmap for their Toy-CNNs. On CUDA the default is vmap chunks, the usual
+fast path on GPUs (not yet measured here). ``"auto"`` and ``"measure"`` take the loop, with a
+warning, for a model that vmap cannot batch (data-dependent control flow, ``.item()``). When
 the model is an ``nn.Sequential`` (as :class:`~netspectra.models.ToyCNN` and
 :class:`~netspectra.models.CifarResNet` are) and the directions leave its first children
 fixed, those children run once and only the rest is walked.
@@ -81,6 +82,9 @@ _CPU_CHUNK_BYTES = 32 * 2**20
 _TRIAL_POINTS = 16
 # The strategy measured fastest per (model, input, recording, device) in this process.
 _MEASURED: dict[tuple, str] = {}
+# What ``strategy="auto"`` takes per device type (the loop elsewhere); vmap falls back to the
+# loop, with a warning, for a model that vmap cannot batch.
+_AUTO = {"cuda": "vmap"}
 
 
 @dataclass(frozen=True)
@@ -299,8 +303,9 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             target = None if target is None else target.to(h.device)
             if prefix is not None:
                 h = prefix(h)
-            if strategy == "auto":
-                strategy = "vmap" if h.device.type == "cuda" else "loop"
+            fallback = strategy == "auto"
+            if fallback:
+                strategy = _AUTO.get(h.device.type, "loop")
             channels_last = h.dim() == 4 and h.device.type == "cpu"
             if channels_last:
                 h = h.contiguous(memory_format=torch.channels_last)
@@ -341,6 +346,9 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
                        tuple(h.shape), h.dtype, str(h.device), tuple(kept), chunks["vmap"],
                        batchnorm, target is None)
                 strategy = _measured_strategy(key, evaluate, directions[0], ts, chunks["vmap"])
+            elif strategy == "vmap" and fallback and _vmap_refused(evaluate, directions[0], ts,
+                                                                     stacklevel=4):
+                strategy = "loop"
             yield labels, index, kept, strategy
             bar = tqdm(total=len(directions) * n_points, desc="walk", unit="point",
                        disable=not progress, leave=False)
@@ -368,12 +376,30 @@ def _measured_strategy(key: tuple, evaluate: Callable, direction: dict, ts: torc
     """The faster of the loop and vmap chunks for this model, input and recording, timed on
     the first points of ``direction`` (results discarded) and remembered for the process."""
     if key not in _MEASURED:
-        points = ts[:min(len(ts), chunk, _TRIAL_POINTS)]
-        quiet = tqdm(disable=True)
-        times = race({how: lambda how=how: evaluate(how, direction, points, quiet)
-                      for how in ("loop", "vmap")}, repeats=1, device=ts.device)
-        _MEASURED[key] = min(times, key=times.get)
+        if _vmap_refused(evaluate, direction, ts, stacklevel=5):
+            _MEASURED[key] = "loop"
+        else:
+            points = ts[:min(len(ts), chunk, _TRIAL_POINTS)]
+            quiet = tqdm(disable=True)
+            times = race({how: lambda how=how: evaluate(how, direction, points, quiet)
+                          for how in ("loop", "vmap")}, repeats=1, device=ts.device)
+            _MEASURED[key] = min(times, key=times.get)
     return _MEASURED[key]
+
+
+def _vmap_refused(evaluate: Callable, direction: dict, ts: torch.Tensor, *,
+                  stacklevel: int) -> bool:
+    """Whether vmap fails on this model (data-dependent control flow, ``.item()`` …), tried
+    on two points; if so, say so in a warning pointing at the caller of the walk."""
+    try:
+        evaluate("vmap", direction, ts[:2], tqdm(disable=True))
+    except RuntimeError as err:  # torch.func reports what it cannot batch as RuntimeError
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        warnings.warn(f"the model cannot be evaluated under torch.func.vmap ({reason}); its "
+                      "points are evaluated one at a time (strategy='loop')",
+                      stacklevel=stacklevel)
+        return True
+    return False
 
 
 def _widest_forward(module: nn.Module, h: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -644,9 +670,10 @@ def walk(
         or whichever of the two runs faster here, timed on 16 points each of the first
         direction (twice that with the warm-up) and remembered per model, input shape,
         recording and device for the rest of the process. ``"auto"`` (default): the loop on
-        CPU, vmap on CUDA (see the module notes). Both give the same paths to float
-        tolerance, not bit for bit, so ``"measure"`` trades bit-identical reruns for speed.
-        The result records which one ran.
+        CPU, vmap on CUDA (see the module notes). ``"auto"`` and ``"measure"`` take the loop,
+        with a warning, for a model that vmap cannot batch; ``"vmap"`` then raises. Both give
+        the same paths to float tolerance, not bit for bit, so ``"measure"`` trades
+        bit-identical reruns for speed. The result records which one ran.
     chunk_points : int, optional
         Points per vmap chunk (default: as many as ``memory_budget`` allows, and on CPU few
         enough that the widest batched output stays under 32 MiB).
