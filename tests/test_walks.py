@@ -153,6 +153,12 @@ def test_one_layer_walk_runs_the_prefix_once_and_equals_a_full_walk():
                 target=y, layers=["inner.unit4"], n_points=10, progress=False)
     np.testing.assert_allclose(full.loss, part.loss, rtol=1e-6)
     np.testing.assert_allclose(full.layer_power, part.layer_power, rtol=1e-5, atol=1e-12)
+    # The saved direction is float32, so compare with a loop walk along that one.
+    same = {"target": y, "layers": ["unit4"], "n_points": 10, "progress": False}
+    looped = walk(model, x, part.direction(0), strategy="loop", **same)
+    batched = walk(model, x, part.direction(0), strategy="vmap", chunk_points=4, **same)
+    np.testing.assert_allclose(batched.loss, looped.loss, rtol=1e-12)
+    np.testing.assert_allclose(batched.layer_power, looped.layer_power, rtol=1e-9, atol=1e-15)
 
 
 def test_memory_budget_keeps_a_seeded_subset_and_results_are_reproducible(tmp_path):
