@@ -21,7 +21,7 @@ from netspectra.data import load_digits32, minibatch
 from netspectra.experiments._parallel import tune_allocator
 from netspectra.models import CifarResNet, ToyCNN
 from netspectra.probes import walk
-from netspectra.probes._timing import race
+from netspectra.probes._strategy import race
 
 #: (name, builder, batch sizes, points per walk): fewer points for the slow ResNets.
 CASES = (

@@ -33,7 +33,7 @@ from netspectra.data import load_digits32, minibatch
 from netspectra.experiments._parallel import tune_allocator
 from netspectra.models import ToyCNN
 from netspectra.probes import random_direction, walk
-from netspectra.probes._timing import race
+from netspectra.probes._strategy import race
 
 
 def naive_line(model, x, y, direction, n_points: int, alpha: float = 1.0) -> list[float]:

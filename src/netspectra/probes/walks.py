@@ -41,6 +41,7 @@ from torch.func import functional_call, vmap
 from tqdm.auto import tqdm
 
 from .._validation import at_least, choice, positive
+from .._warnings import warn_caller
 from ..errors import NetspectraError
 from ..results import Result
 from ..theory import RoughnessFit, fractal_coefficient, path_power_spectrum
@@ -53,15 +54,10 @@ from ._state import (
     modules_named,
     preserved_state,
 )
-from ._timing import race
+from ._strategy import STRATEGIES, settle, vmap_chunk
 from .directions import DIRECTION_NORMS, check_direction, random_direction
 
 __all__ = ["DEFAULT_MAX_NEURONS", "STRATEGIES", "Walk", "WalkPaths", "walk", "walk_paths"]
-
-#: ``"loop"``: one forward per point; ``"vmap"``: chunks of points batched with vmap;
-#: ``"measure"``: whichever of the two runs faster on the first points of the walk;
-#: ``"auto"``: the loop on CPU, vmap on CUDA (see the module notes).
-STRATEGIES = ("auto", "loop", "vmap", "measure")
 
 #: Fewest points per path: a power-law fit needs a few frequency bins.
 MIN_POINTS = 8
@@ -75,16 +71,6 @@ _DEFAULT_BUDGET = 512 * 2**20
 # Transient memory of a forward pass without autograd in units of its largest module output
 # (that output, the input it came from, a temporary), used to size vmap chunks.
 _FORWARD_OVERHEAD = 3
-# Largest batched output of a vmap chunk on CPU (see _vmap_chunk).
-_CPU_CHUNK_BYTES = 32 * 2**20
-# Points per strategy in the race of ``strategy="measure"`` (after as many for warm-up):
-# few enough to be cheap against a walk, enough to fill a vmap chunk on a GPU.
-_TRIAL_POINTS = 16
-# The strategy measured fastest per (model, input, recording, device) in this process.
-_MEASURED: dict[tuple, str] = {}
-# What ``strategy="auto"`` takes per device type (the loop elsewhere); vmap falls back to the
-# loop, with a warning, for a model that vmap cannot batch.
-_AUTO = {"cuda": "vmap"}
 
 
 @dataclass(frozen=True)
@@ -272,8 +258,8 @@ def _chosen_modules(model: nn.Module, prefix: nn.Module | None,
     fixed = set() if prefix is None else set(prefix.modules())
     before = [name for name, m in named.items() if m in fixed]
     if before:
-        warnings.warn(f"layers {before} lie before every varied parameter: their paths are "
-                      "constant and are left out", stacklevel=3)
+        warn_caller(f"layers {before} lie before every varied parameter: their paths are "
+                    "constant and are left out")
     return {m: name for name, m in named.items() if m not in fixed}
 
 
@@ -303,9 +289,6 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
             target = None if target is None else target.to(h.device)
             if prefix is not None:
                 h = prefix(h)
-            fallback = strategy == "auto"
-            if fallback:
-                strategy = _AUTO.get(h.device.type, "loop")
             channels_last = h.dim() == 4 and h.device.type == "cpu"
             if channels_last:
                 h = h.contiguous(memory_format=torch.channels_last)
@@ -325,7 +308,7 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
                     if n in varied}
             moved = sum(base[n].numel() for n in varied)
             point_bytes = itemsize * (sum(sizes) + _FORWARD_OVERHEAD * widest + moved)
-            chunks = {"loop": 1, "vmap": chunk_points or _vmap_chunk(
+            chunks = {"loop": 1, "vmap": chunk_points or vmap_chunk(
                 n_points, memory_budget // point_bytes, itemsize * widest, h.device)}
             buffers = dict(rest.named_buffers())
             # functional_call's check for tied weights costs as much per point as the moved
@@ -341,14 +324,11 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
                                       points, alpha, chunks[how], how, buffers, batchnorm,
                                       labels, bar)
 
-            if strategy == "measure":
-                key = (repr(rest), tuple((n, tuple(base[n].shape)) for n in sorted(varied)),
-                       tuple(h.shape), h.dtype, str(h.device), tuple(kept), chunks["vmap"],
-                       batchnorm, target is None)
-                strategy = _measured_strategy(key, evaluate, directions[0], ts, chunks["vmap"])
-            elif strategy == "vmap" and fallback and _vmap_refused(evaluate, directions[0], ts,
-                                                                     stacklevel=4):
-                strategy = "loop"
+            strategy = settle(strategy, evaluate, directions[0], ts, chunk=chunks["vmap"],
+                              key=lambda: (repr(rest), tuple((n, tuple(base[n].shape))
+                                                             for n in sorted(varied)),
+                                           tuple(h.shape), h.dtype, str(h.device), tuple(kept),
+                                           chunks["vmap"], batchnorm, target is None))
             yield labels, index, kept, strategy
             bar = tqdm(total=len(directions) * n_points, desc="walk", unit="point",
                        disable=not progress, leave=False)
@@ -358,48 +338,6 @@ def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points
     finally:
         for handle in handles:
             handle.remove()
-
-
-def _vmap_chunk(n_points: int, fit: int, widest_bytes: int, device: torch.device) -> int:
-    """Points per vmap chunk: as many as fit the memory budget and, on CPU, few enough that
-    the widest batched output stays below glibc's largest mmap threshold, 32 MiB. Above it
-    every such tensor is a fresh mmap whose page faults made chunks of 100 points of a
-    Toy-CNN at batch 128 2× slower than chunks of 64, and as fast with mmap turned off
-    (benchmarks/walk_strategies.py --chunks)."""
-    if device.type == "cpu":
-        fit = min(fit, _CPU_CHUNK_BYTES // widest_bytes)
-    return max(1, min(n_points, fit))
-
-
-def _measured_strategy(key: tuple, evaluate: Callable, direction: dict, ts: torch.Tensor,
-                       chunk: int) -> str:
-    """The faster of the loop and vmap chunks for this model, input and recording, timed on
-    the first points of ``direction`` (results discarded) and remembered for the process."""
-    if key not in _MEASURED:
-        if _vmap_refused(evaluate, direction, ts, stacklevel=5):
-            _MEASURED[key] = "loop"
-        else:
-            points = ts[:min(len(ts), chunk, _TRIAL_POINTS)]
-            quiet = tqdm(disable=True)
-            times = race({how: lambda how=how: evaluate(how, direction, points, quiet)
-                          for how in ("loop", "vmap")}, repeats=1, device=ts.device)
-            _MEASURED[key] = min(times, key=times.get)
-    return _MEASURED[key]
-
-
-def _vmap_refused(evaluate: Callable, direction: dict, ts: torch.Tensor, *,
-                  stacklevel: int) -> bool:
-    """Whether vmap fails on this model (data-dependent control flow, ``.item()`` …), tried
-    on two points; if so, say so in a warning pointing at the caller of the walk."""
-    try:
-        evaluate("vmap", direction, ts[:2], tqdm(disable=True))
-    except RuntimeError as err:  # torch.func reports what it cannot batch as RuntimeError
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        warnings.warn(f"the model cannot be evaluated under torch.func.vmap ({reason}); its "
-                      "points are evaluated one at a time (strategy='loop')",
-                      stacklevel=stacklevel)
-        return True
-    return False
 
 
 def _widest_forward(module: nn.Module, h: torch.Tensor) -> tuple[torch.Tensor, int]:
