@@ -1,9 +1,9 @@
 """Mean normalised power spectra of sampled paths, where the paths are (RR §4.2, Fig. 3).
 
 The quantity of :func:`netspectra.theory.path_power_spectrum` followed by the mean over the
-non-constant paths, in float64 with torch: for a layer of 4096 paths of 100 samples 3× faster
-than NumPy on CPU (a matrix-vector product does the normalising and the mean in one pass),
-and on a GPU without copying the paths to the host.
+non-constant paths, in float64 with torch: for a layer of 4096 paths of 100 samples 1.3-2×
+faster than the NumPy reference on CPU (a vector-matrix product does the normalising and the
+mean in one pass), and on a GPU without copying the paths to the host.
 """
 
 from __future__ import annotations
@@ -28,20 +28,22 @@ def mean_path_power(paths: torch.Tensor, *, derivative: bool = False,
     """
     n = paths.shape[0]
     eps = torch.finfo(paths.dtype).eps
-    x = paths.double()
-    hi, lo = x.amax(dim=0), x.amin(dim=0)
+    # One path per row, contiguous: the transform along rows ran 2.9× faster than down the
+    # columns of the walk's buffer, and the copy also makes the float64 cast.
+    x = paths.t().to(torch.float64, memory_format=torch.contiguous_format)
+    hi, lo = x.amax(dim=1), x.amin(dim=1)
     y = x
     if detrend:
-        t = torch.arange(n, dtype=x.dtype, device=x.device)[:, None] / (n - 1)
-        y = x - (x[:1] + (x[-1:] - x[:1]) * t)
-        spread = y.amax(dim=0) - y.amin(dim=0)
+        t = torch.arange(n, dtype=x.dtype, device=x.device) / (n - 1)
+        y = x - (x[:, :1] + (x[:, -1:] - x[:, :1]) * t)
+        spread = y.amax(dim=1) - y.amin(dim=1)
     else:
         spread = hi - lo
     valid = spread > CONSTANT_PATH_ULPS * eps * torch.maximum(hi.abs(), lo.abs())
-    z = torch.fft.rfft(y, dim=0)[1:]
+    z = torch.fft.rfft(y, dim=1)[:, 1:]
     power = z.real.square() + z.imag.square()
     if derivative:
-        power *= torch.arange(1, n // 2 + 1, dtype=x.dtype, device=x.device).square()[:, None]
+        power *= torch.arange(1, n // 2 + 1, dtype=x.dtype, device=x.device).square()
     count = valid.sum()
-    weight = torch.where(valid, 1.0 / power.sum(dim=0), 0.0) / count.clamp(min=1)
-    return power @ weight, count
+    weight = torch.where(valid, 1.0 / power.sum(dim=1), 0.0) / count.clamp(min=1)
+    return weight @ power, count
