@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         "subset": lambda: walks.setdefault("subset", engine(layers=model.unit_names)),
         "all": lambda: walks.setdefault("all", engine(layers=model.unit_names,
                                                       max_neurons=None, memory_budget=budget)),
-    }, device=device)
+    }, repeats=5, device=device)
     loss_only, every_s, all_s = times["loss"], times["subset"], times["all"]
     # A race of its own: vmap's large chunks left in the allocator slowed the loop's
     # recording walk by 15-20% when they took turns with it.
