@@ -42,10 +42,10 @@ DATA_OPTIONS = (
 
 
 #: How walks of Toy-CNNs evaluate their points: vmap chunks, on every device. Measured on CPU
-#: (benchmarks/walks.py, 1 and 2 threads): 1.3-1.5× the loop for loss walks at batch 128,
-#: 1.0-1.2× recording every unit, 3-8× at batch 16. ResNets keep ``"auto"``: on CPU vmap
-#: ran at 0.5-0.9× the loop there. Named, not measured per run, so that a unit's numbers do
-#: not depend on the machine's load.
+#: (benchmarks/walk_strategies.py and walks.py): 1.4× the loop for loss walks at batch 128,
+#: 1.0-1.2× recording every unit (1 and 2 threads), 4.6× at batch 16. ResNets keep
+#: ``"auto"``: on CPU vmap ran at 0.6× the loop there at batch 32 and more. Named, not
+#: measured per run, so that a unit's numbers do not depend on the machine's load.
 TOY_STRATEGY = "vmap"
 
 
