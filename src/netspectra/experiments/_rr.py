@@ -41,10 +41,9 @@ DATA_OPTIONS = (
 )
 
 
-#: How walks of Toy-CNNs evaluate their points: vmap chunks, on every device. Measured on CPU
-#: (benchmarks/walk_strategies.py and walks.py): 1.4× the loop for loss walks at batch 128,
-#: 1.0-1.2× recording every unit (1 and 2 threads), 4.6× at batch 16. ResNets keep
-#: ``"auto"``: on CPU vmap ran at 0.6× the loop there at batch 32 and more. Named, not
+#: How walks of Toy-CNNs evaluate their points: vmap chunks, on every device. On CPU they ran
+#: 1.4× the loop at batch 128 and 4.6× at batch 16 (benchmarks/walk_strategies.py). ResNets
+#: keep ``"auto"``: on CPU vmap ran at 0.6× the loop there at batch 32 and more. Named, not
 #: measured per run, so that a unit's numbers do not depend on the machine's load.
 TOY_STRATEGY = "vmap"
 
