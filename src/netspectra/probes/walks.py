@@ -637,15 +637,13 @@ def walk(
     layer_valid = np.zeros((len(labels), len(dirs)), dtype=np.int64)
     losses = []
     conventions = {"derivative": derivative, "detrend": detrend}
-    ends = np.cumsum(kept)
     for i, (loss, paths, store) in enumerate(it):
         _check_finite(i, ts, loss, paths, store, target is not None)
         losses.append(loss.cpu().numpy())
-        if store is None:
+        if not paths:
             continue
         # Layer by layer: each transform's temporaries then stay in cache.
-        spectra = [mean_path_power(store[:, stop - n:stop], **conventions)
-                   for stop, n in zip(ends, kept, strict=True)]
+        spectra = [mean_path_power(p, **conventions) for p in paths.values()]
         layer_power[:, i] = torch.stack([p for p, _ in spectra]).cpu().numpy()
         layer_valid[:, i] = torch.stack([c for _, c in spectra]).cpu().numpy()
     k = np.arange(1, n_k + 1)

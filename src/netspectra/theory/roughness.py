@@ -135,7 +135,7 @@ def path_power_spectrum(
         t = np.arange(n) / (n - 1)
         y = x - (x[:, :1] + (x[:, -1:] - x[:, :1]) * t)
     # The AC part's size is measured by the range of the samples, and |z|² is taken as
-    # re² + im²: both spare a pass and a temporary over every path (walks transform millions).
+    # re² + im²: both spare a pass and a temporary over every path.
     hi, lo = x.max(axis=1), x.min(axis=1)
     spread = np.ptp(y, axis=1) if detrend else hi - lo
     valid = spread > CONSTANT_PATH_ULPS * _rounding_eps(paths) * np.maximum(np.abs(hi), np.abs(lo))
