@@ -12,3 +12,16 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    """``quick_run(name, **options)``: run an experiment with ``--quick`` in a fresh folder and
+    return ``(result, the experiment's output folder)``."""
+    from netspectra.experiments import reproduce
+
+    def run(name: str, **options):
+        out = tmp_path_factory.mktemp("out")
+        return reproduce(name, out, quick=True, **options), out / name
+
+    return run

@@ -5,16 +5,13 @@ import csv
 import numpy as np
 import pytest
 
-from netspectra.experiments import reproduce
-
 NAMES = ["relu", "tanh", "softplus", "elu", "gelu", "htanh", "lrelu", "selu", "sigmoid",
          "lrelu_0.25", "lrelu_0.75"]
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    return reproduce("chebyshev-table", out, quick=True), out / "chebyshev-table"
+def result(quick_run):
+    return quick_run("chebyshev-table")
 
 
 def test_coefficients_and_comparison(result):

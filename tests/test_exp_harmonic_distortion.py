@@ -2,13 +2,10 @@
 
 import pytest
 
-from netspectra.experiments import reproduce
-
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    return reproduce("harmonic-distortion", out, quick=True), out / "harmonic-distortion"
+def result(quick_run):
+    return quick_run("harmonic-distortion")
 
 
 def test_relu_widens_first(result):

@@ -20,15 +20,13 @@ TINY = {"depth": 30, "width": 8, "batch_size": 16, "points": 40, "workers": 1}
 
 
 @pytest.fixture(scope="module")
-def spectra(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    return reproduce("layer-spectra", out, quick=True, **TINY), out / "layer-spectra"
+def spectra(quick_run):
+    return quick_run("layer-spectra", **TINY)
 
 
 @pytest.fixture(scope="module")
-def layer_walk(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    return reproduce("layer-walk", out, quick=True, layers_step=2, **TINY), out / "layer-walk"
+def layer_walk(quick_run):
+    return quick_run("layer-walk", layers_step=2, **TINY)
 
 
 def test_all_layer_walk_blueshifts_with_depth(spectra):

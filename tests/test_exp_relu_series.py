@@ -5,13 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from netspectra.experiments import reproduce
-
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    return reproduce("relu-series", out, quick=True), out / "relu-series"
+def result(quick_run):
+    return quick_run("relu-series")
 
 
 def test_headline_numbers(result):

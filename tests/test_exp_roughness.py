@@ -35,15 +35,13 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    return reproduce("roughness-depth", out, quick=True, **TOY), out / "roughness-depth"
+def toy(quick_run):
+    return quick_run("roughness-depth", **TOY)
 
 
 @pytest.fixture(scope="module")
-def resnet(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    return reproduce("loss-paths", out, quick=True, **RESNET), out / "loss-paths"
+def resnet(quick_run):
+    return quick_run("loss-paths", **RESNET)
 
 
 def test_roughness_falls_with_depth_without_shortcuts(toy):
