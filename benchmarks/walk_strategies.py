@@ -18,7 +18,7 @@ import argparse
 import torch
 
 from netspectra.data import load_digits32, minibatch
-from netspectra.experiments._parallel import tune_allocator
+from netspectra.experiments._sweep import tune_allocator
 from netspectra.models import CifarResNet, ToyCNN
 from netspectra.probes import walk
 from netspectra.probes._strategy import race

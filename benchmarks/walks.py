@@ -10,9 +10,12 @@ measured in one run on an idle machine (check ``uptime``):
 (c) ``loss_landscapes.random_line`` when that library is installed;
 then the engine's convolution GFLOP/s next to this machine's fp32 matmul GFLOP/s, the
 strategy that ``strategy="measure"`` picks, the engine recording every unit's output (spectra
-included) against loss only, with the loop and with vmap chunks, and a walk of the last 5
-units against a full walk. With ``--device cuda``: the vmap strategy against the loop. How far
-vmap chunks lead depends on the per-point work: ``--batch 16`` shows the small-batch case.
+included) against loss only, with the loop and with vmap chunks, a walk of the last 5
+units against a full walk, and the paired capture of ``branch_correlation`` (both summands of
+every residual addition of a ResNet20 v2, 4096 positions per pair, band correlation
+included) against a loss-only walk of the same model. With ``--device cuda``: the vmap
+strategy against the loop. How far vmap chunks lead depends on the per-point work:
+``--batch 16`` shows the small-batch case.
 
     python benchmarks/walks.py                  # CPU, all comparisons
     python benchmarks/walks.py --directions 1   # shorter
@@ -30,9 +33,9 @@ import torch
 import torch.nn.functional as F
 
 from netspectra.data import load_digits32, minibatch
-from netspectra.experiments._parallel import tune_allocator
-from netspectra.models import ToyCNN
-from netspectra.probes import random_direction, walk
+from netspectra.experiments._sweep import tune_allocator
+from netspectra.models import CifarResNet, ToyCNN
+from netspectra.probes import branch_correlation, random_direction, walk
 from netspectra.probes._strategy import race
 
 
@@ -190,6 +193,23 @@ def main(argv: list[str] | None = None) -> None:
     tail, full = times["tail"], times["full"]
     print(f"walk of the last {len(last)} of {args.units} units: {tail / full:.2f}× a full "
           f"walk (layers walked: {len(last) / (args.units + 2):.2f} of the network)")
+    paired_capture(args, x, y, device)
+
+
+def paired_capture(args, x, y, device: torch.device, batch: int = 32) -> None:
+    """``branch_correlation`` on every residual addition of a ResNet20 v2 against a loss-only
+    walk of the same model, points and directions (RR Fig. 6 at batch ``batch``)."""
+    model = CifarResNet(20, version=2, generator=torch.Generator().manual_seed(0)).to(device)
+    x, y = x[:batch], y[:batch]
+    directions = [random_direction(model, seed=s) for s in range(args.directions)]
+    kwargs = {"n_points": args.points, "alpha": 2.0, "progress": False}
+    times = race({
+        "loss": lambda: walk(model, x, directions, target=y, **kwargs),
+        "pairs": lambda: branch_correlation(model, x, model.summand_pairs, directions, **kwargs),
+    }, device=device)
+    print(f"paired capture, {len(model.summand_pairs)} summand pairs of a ResNet20 v2 at batch "
+          f"{len(x)}, band correlation included: {times['pairs'] / times['loss']:.2f}× a "
+          "loss-only walk")
 
 
 if __name__ == "__main__":

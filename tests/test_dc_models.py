@@ -102,7 +102,7 @@ def test_linear_classifier_from_window_sums_equals_forward(kernel_size):
     np.testing.assert_allclose(grad_collapsed, grad_direct, rtol=1e-11, atol=1e-13)
     with pytest.raises(NetspectraError, match="linear"):
         TwoConvClassifier("relu").forward_from_window_sums(model.window_sums(x).float())
-    with pytest.raises(NetspectraError, match="1 channel"):
+    with pytest.raises(NetspectraError, match=r"x must have shape \(N, 1, "):
         model.window_sums(torch.zeros(2, 3, 40, dtype=torch.float64))
 
 
@@ -156,3 +156,18 @@ def test_load_signal_windows(tmp_path):
     (tmp_path / "w.json").write_text("[]")
     with pytest.raises(NetspectraError, match=r"\.csv or \.npy"):
         load_signal_windows(tmp_path / "w.json")
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: TwoConvClassifier(kernel_size=0), "kernel_size must be >= 1"),
+    (lambda: CausalConv1d(1, 1, 3, dilation=0), "dilation must be >= 1"),
+    (lambda: CausalConv1d(2**20, 2**20, 3), r"kernel would need 1.23e\+04 GiB"),
+    (lambda: TwoConvClassifier()(torch.zeros(2, 3, 64)), r"x must have shape \(N, 1, L"),
+    (lambda: TwoConvClassifier()(np.zeros((2, 1, 64))), "torch.Tensor.*torch.from_numpy"),
+    (lambda: DifferentiationNet(3)(torch.zeros(1, 1, 3)), r"\(N, 1, L >= 4\); found \(1, 1, 3\)"),
+    (lambda: MinimalDCNet(generator=7), "generator must be a torch.Generator"),
+    (lambda: TwoConvClassifier("linear").window_sums(torch.zeros(2, 1, 4)), "L >= 5"),
+])
+def test_bad_sizes_and_inputs_are_refused_by_name(make, message):
+    with pytest.raises(NetspectraError, match=message):
+        make()

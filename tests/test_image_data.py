@@ -116,3 +116,20 @@ def test_minibatch_flips_only_when_augmenting():
     np.testing.assert_array_equal(plain, data.images[idx])
     with pytest.raises(NetspectraError, match="batch_size must be <= 50"):
         minibatch(data, 51, seed=0)
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: load_digits32(size=10**6), "size too large"),
+    (lambda: ImageSet(np.zeros((3, 1, 4, 4), np.float32), np.arange(2), "x"),
+     r"labels must be an integer array of shape \(3,\)"),
+    (lambda: ImageSet(np.zeros((3, 4, 4), np.float32), np.arange(3), "x"),
+     r"images must be a float array \(N, C, H, W\)"),
+    (lambda: random_flip(np.zeros((2, 1, 4, 4)), rng=-1), "rng must be in"),
+    (lambda: minibatch(np.zeros((2, 1, 4, 4)), 1, seed=0), "data must be an ImageSet"),
+    (lambda: minibatch(load_digits32(size=8), 2, seed=1.5), "seed must be an integer"),
+    (lambda: minibatch(load_digits32(size=8), 2, seed=0, augment="no"), "augment must be True"),
+    (lambda: load_cifar10(None), "root must be a folder path"),
+])
+def test_bad_arguments_are_refused_by_name(make, message):
+    with pytest.raises(NetspectraError, match=message):
+        make()

@@ -1,4 +1,4 @@
-"""Result saving, resumable sweeps, spectral statistics and the CLI's error handling."""
+"""Result saving and spectral statistics (sweeps: test_sweeps.py)."""
 
 from dataclasses import dataclass
 
@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netspectra import NetspectraError, amplitude_spectrum, bandwidth, dc_share, power_centroid
-from netspectra.experiments._sweep import run_units
 from netspectra.results import Result
 
 
@@ -24,27 +23,15 @@ def test_result_roundtrip(tmp_path):
     loaded = _Toy.load(res.save(tmp_path / "r"))
     np.testing.assert_array_equal(loaded.values, res.values)
     assert loaded.label == "x" and loaded.numbers == [1, 2.5]
-
-
-def test_sweep_resumes_and_matches(tmp_path):
-    calls = []
-
-    def unit(key):
-        calls.append(key)
-        rng = np.random.default_rng(int(key[-1]))
-        return {"x": rng.normal(size=3)}
-
-    full = run_units(tmp_path / "a", ["u0", "u1", "u2"], unit, progress=False)
-    (tmp_path / "a" / "u1.npz").unlink()
-    calls.clear()
-    resumed = run_units(tmp_path / "a", ["u0", "u1", "u2"], unit, progress=False)
-    assert calls == ["u1"]
-    alone = run_units(tmp_path / "b", ["u1"], unit, progress=False)
-    for key in full:
-        np.testing.assert_array_equal(full[key]["x"], resumed[key]["x"])
-    np.testing.assert_array_equal(alone["u1"]["x"], full["u1"]["x"])
-    with pytest.raises(NetspectraError, match="unit key"):
-        run_units(tmp_path / "c", ["bad/key"], unit, progress=False)
+    # As arrays (a sweep's unit file), beside another result's under another prefix.
+    other = _Toy(values=np.ones(2), label="y", numbers=[])
+    arrays = {**res.to_arrays("a."), **other.to_arrays("b.")}
+    np.savez(tmp_path / "unit.npz", **arrays)
+    with np.load(tmp_path / "unit.npz", allow_pickle=False) as data:
+        back = _Toy.from_arrays(dict(data), "a.")
+    np.testing.assert_array_equal(back.values, res.values)
+    assert back.label == "x" and back.numbers == [1, 2.5]
+    assert _Toy.from_arrays(arrays, "b.").label == "y"
 
 
 @given(
@@ -83,3 +70,15 @@ def test_width_statistics():
 def test_bad_input(call, match):
     with pytest.raises(NetspectraError, match=match):
         call()
+
+
+def test_atomic_writes_get_the_mode_open_gives(tmp_path):
+    """Results are shared files: not the private 0600 of a temporary file."""
+    import os
+
+    from netspectra.results import atomic_write_json
+
+    mask = os.umask(0)
+    os.umask(mask)
+    path = atomic_write_json(tmp_path / "r.json", {"a": 1})
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

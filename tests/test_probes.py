@@ -125,10 +125,10 @@ def test_hooks_removed_and_mode_restored_even_when_forward_raises():
             raise RuntimeError("boom")
 
     model = Boom().eval()
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises(NetspectraError, match=r"x of shape \(1, 1, 4\).*module 'Boom'.*boom"):
         capture_outputs(model, torch.randn(1, 1, 4), mode="train")
     assert not model.training
-    assert all(not m._forward_hooks for m in model.modules())
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
 
 
 @pytest.mark.parametrize("mode", [None, "train", "eval"])

@@ -1,5 +1,6 @@
 """The Ringing ReLUs networks: structure, seeding, initialisation and hand-computed outputs."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -8,6 +9,7 @@ from netspectra import NetspectraError
 from netspectra.models import CifarResNet, ToyCNN, ToyUnit, delta_orthogonal_, make_activation
 from netspectra.models.activations import ACTIVATION_MODULE_NAMES
 from netspectra.models.resnet import ShortcutA
+from netspectra.theory import ACTIVATION_NAMES, activation
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -174,7 +176,7 @@ def test_lrelu_with_slope_one_is_identity():
     (lambda: CifarResNet(21), r"6n \+ 2.*found 21"),
     (lambda: CifarResNet(4), "depth must be >= 8"),
     (lambda: CifarResNet(20, version=3), "version must be 1 or 2"),
-    (lambda: CifarResNet(20, shortcut_weight=1.5), r"shortcut_weight must lie in \[0, 1\]"),
+    (lambda: CifarResNet(20, shortcut_weight=1.5), r"shortcut_weight must be in \[0, 1\]"),
     (lambda: CifarResNet(20, shortcut=False, shortcut_weight=0.5), "only with shortcut=True"),
     (lambda: CifarResNet(20, init="xavier"), "unknown init 'xavier'"),
     (lambda: ToyCNN(depth=0), "depth must be >= 1"),
@@ -186,3 +188,30 @@ def test_lrelu_with_slope_one_is_identity():
 def test_invalid_arguments_are_refused(call, match):
     with pytest.raises(NetspectraError, match=match):
         call()
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_activation_modules_compute_the_theory_functions_of_the_same_name(name):
+    # One vocabulary for networks and their Chebyshev analysis (RR App. F.1).
+    slope = 0.2 if name == "lrelu" else None
+    t = np.linspace(-6.0, 6.0, 241)
+    module = make_activation(name, slope=slope)
+    with torch.no_grad():
+        out = module(torch.from_numpy(t)).numpy()
+    np.testing.assert_allclose(out, activation(name, slope=slope)(t), rtol=1e-7, atol=1e-8)
+    assert ACTIVATION_MODULE_NAMES == ACTIVATION_NAMES
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: ToyCNN(depth=1)(torch.zeros(2, 3, 28, 28)), r"x must have shape \(N, 3, 32, 32\)"),
+    (lambda: ToyCNN(depth=1)(np.zeros((2, 3, 32, 32), np.float32)), "torch.from_numpy"),
+    (lambda: CifarResNet(20)(torch.zeros(2, 1, 32, 32)), r"x must have shape \(N, 3, H, W\)"),
+    (lambda: ToyCNN(depth=10**9), "depth must be <= 10000"),
+    (lambda: ToyCNN(depth=1, width=2**40), "would need"),
+    (lambda: CifarResNet(20, generator=0), "generator must be a torch.Generator"),
+    (lambda: ToyUnit(4, 4, shortcut="no"), "shortcut must be True or False"),
+    (lambda: delta_orthogonal_(None), "module must be a torch.nn.Module"),
+])
+def test_bad_sizes_and_inputs_are_refused_by_name(make, message):
+    with pytest.raises(NetspectraError, match=message):
+        make()

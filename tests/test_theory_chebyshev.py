@@ -95,8 +95,10 @@ def test_activations_by_name():
     np.testing.assert_allclose(activation("sigmoid")(x), 1 / (1 + np.exp(-x)))
     assert activation("gelu")(np.array([1.0]))[0] == pytest.approx(0.8413447460685429)
     assert activation("selu")(np.array([1.0]))[0] == pytest.approx(1.0507009873554805)
+    np.testing.assert_array_equal(activation("linear")(x), x)
+    np.testing.assert_array_equal(activation("hardtanh")(x), activation("htanh")(x))
     assert set(ACTIVATION_NAMES) == {"relu", "lrelu", "tanh", "softplus", "elu", "gelu",
-                                     "htanh", "selu", "sigmoid"}
+                                     "htanh", "hardtanh", "selu", "sigmoid", "linear"}
 
 
 @pytest.mark.parametrize(
@@ -112,6 +114,10 @@ def test_activations_by_name():
         ({"activation": lambda t: np.full_like(t, np.nan)}, "finite"),
         ({"activation": 3}, "activation"),
         ({"activation": "relu", "interval": (0, 1, 2)}, "pair"),
+        ({"activation": "relu", "interval": (0, 1e-320)}, "width"),
+        ({"activation": "relu", "interval": (-1e308, 1e308)}, "width"),
+        ({"activation": "relu", "interval": (0, 1e-300)}, "overflow"),
+        ({"activation": "relu", "degree": 10**6}, "n_points"),
     ],
 )
 def test_bad_input(kwargs, match):

@@ -68,3 +68,16 @@ def test_bad_input():
         series_convergence([1.0, -1.0], [0, 5])
     with pytest.raises(NetspectraError, match="two"):
         convergence_order([1], [1.0])
+    with pytest.raises(NetspectraError, match="two distinct"):
+        convergence_order([4, 4], [1.0, 0.5])
+    with pytest.raises(NetspectraError, match="match"):
+        max_abs_error([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_errors_of_huge_signals_do_not_overflow():
+    exact = np.array([1e300, -1e300, 3e299])
+    approx = exact * (1 + 1e-3)
+    assert rrmse_percent(approx, exact) == pytest.approx(0.1)
+    assert max_abs_error(approx, exact) == pytest.approx(1e297)
+    with pytest.raises(NetspectraError, match="overflow"):
+        max_abs_error([1.7e308], [-1.7e308])

@@ -125,3 +125,30 @@ def test_bad_scale():
     for bad in (0, -1, np.nan):
         with pytest.raises(NetspectraError, match="scale"):
             relu_series([1.0], 3, scale=bad)
+
+
+@pytest.mark.parametrize("factor", [1e-300, 1e200, 2.0**1000])
+def test_series_is_positively_homogeneous_at_any_finite_scale(factor):
+    # ReLU(c x) = c ReLU(x) for c > 0, and so is the series with the automatic scale: however
+    # large or small the signal, nothing overflows or underflows into NaN.
+    x = np.cos(np.linspace(0, 6, 200)) + 0.3
+    np.testing.assert_allclose(relu_series(factor * x, 40) / factor, relu_series(x, 40),
+                               rtol=0, atol=1e-12)
+
+
+def test_huge_term_counts_are_refused_up_front():
+    with pytest.raises(NetspectraError, match="n_terms too large"):
+        relu_series(np.ones(1000), 2**40)
+    with pytest.raises(NetspectraError, match="n_terms too large"):
+        relu_series_coefficients(2**62)
+
+
+@pytest.mark.parametrize(("x", "message"), [
+    (np.array([1.0, 2.0 + 1e-3j]), "x must be real; found complex"),
+    (np.array(["1.0", "2.0"]), "x must be a real numeric array"),
+    (np.array([1.0, None], dtype=object), "x must be a real numeric array"),
+])
+def test_complex_text_and_object_signals_are_refused_not_cut(x, message):
+    with pytest.raises(NetspectraError, match=message):
+        relu_series(x)
+    assert relu_series(np.array([1.0, -2.0 + 0j]), 3).dtype == np.float64  # zero imaginary part

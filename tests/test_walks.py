@@ -104,9 +104,9 @@ def test_model_left_bit_identical_also_when_the_walk_raises():
     _assert_same_state(model, before)
     calls = {"n": 0}
 
-    def exploding(out, target):
+    def exploding(out, target):  # called once to check the target, then once per point
         calls["n"] += 1
-        return F.cross_entropy(out, target) * (float("nan") if calls["n"] > 4 else 1.0)
+        return F.cross_entropy(out, target) * (float("nan") if calls["n"] > 5 else 1.0)
 
     with pytest.raises(NetspectraError, match=r"non-finite loss along direction 0 at point 4 "):
         walk(model, x, 1, target=y, loss_fn=exploding, n_points=10, progress=False)
@@ -188,15 +188,15 @@ def test_memory_budget_keeps_a_seeded_subset_and_results_are_reproducible(tmp_pa
 def test_vmap_chunks_count_the_widest_activation_not_only_the_output(monkeypatch):
     # A loss-only walk records nothing, yet each point's forward holds a 2 × 20000 hidden
     # activation: the memory budget must split the path into chunks of a few points.
-    import netspectra.probes.walks as walks
+    import netspectra.probes._engine as engine
 
-    calls, real_vmap = [], walks.vmap
+    calls, real_vmap = [], engine.vmap
 
     def counting_vmap(*args, **kwargs):  # the engine builds one vmap per chunk
         calls.append(1)
         return real_vmap(*args, **kwargs)
 
-    monkeypatch.setattr(walks, "vmap", counting_vmap)
+    monkeypatch.setattr(engine, "vmap", counting_vmap)
     gen = torch.Generator().manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 20000), nn.ReLU(), nn.Linear(20000, 2)).double()
     x = torch.randn(2, 4, generator=gen, dtype=torch.float64)
@@ -398,3 +398,74 @@ def test_measurements_run_without_tf32_and_restore_the_users_setting():
     capture_outputs(model, torch.randn(4, 3), layers=["1"])
     assert seen and all(s == exact for s in seen)
     assert [getattr(space, name) for space, name, _ in _tf32_switches()] == user
+
+
+class _AddsInPlace(nn.Module):
+    """``conv → bn`` then ``+= 1`` on the batch-norm output: an in-place op after the
+    recorded layer that is not an activation."""
+
+    def __init__(self, inplace: bool) -> None:
+        super().__init__()
+        self.conv, self.bn, self.inplace = nn.Conv1d(3, 4, 3), nn.BatchNorm1d(4), inplace
+
+    def forward(self, v):
+        h = self.bn(self.conv(v))
+        if self.inplace:
+            h += 1.0
+        else:
+            h = h + 1.0
+        return h.flatten(1)[:, :2]
+
+
+def _inplace_twins(kind: str, inplace: bool) -> tuple[nn.Module, torch.Tensor, str]:
+    gen = torch.Generator().manual_seed(3)
+    if kind == "linear":
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=inplace), nn.Linear(8, 2))
+        x, layer = torch.randn(6, 4, generator=gen), "0"
+    elif kind == "conv1d":  # contiguous outputs, as every layout is on CUDA
+        model = nn.Sequential(nn.Conv1d(3, 4, 3), nn.BatchNorm1d(4), nn.ReLU(inplace=inplace),
+                              nn.Flatten(), nn.Linear(4 * 6, 2))
+        x, layer = torch.randn(5, 3, 8, generator=gen), "1"
+    elif kind == "conv2d":  # the walk runs 4-D inputs in channels-last on CPU
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(inplace=inplace),
+                              nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
+        x, layer = torch.randn(5, 3, 8, 8, generator=gen), "1"
+    else:
+        model, x, layer = _AddsInPlace(inplace), torch.randn(5, 3, 8, generator=gen), "bn"
+    for p in model.parameters():
+        nn.init.normal_(p, std=0.5, generator=torch.Generator().manual_seed(p.numel()))
+    return model, x, layer
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv1d", "conv2d", "add"])
+@pytest.mark.parametrize("strategy", ["loop", "vmap"])
+@pytest.mark.parametrize("max_neurons", [None, 7])
+def test_walks_record_what_the_layer_output_whatever_comes_after(kind, strategy, max_neurons):
+    # An in-place op after the recorded layer (ReLU(inplace=True), +=) must not rewrite
+    # what was recorded: the paths equal those of the same model built without it.
+    paths = {}
+    for inplace in (True, False):
+        model, x, layer = _inplace_twins(kind, inplace)
+        paths[inplace] = walk_paths(model, x, 2, target=torch.zeros(len(x), dtype=torch.long),
+                                    layers=[layer], n_points=8, max_neurons=max_neurons,
+                                    strategy=strategy, progress=False)
+    recorded, honest = paths[True].layers[layer], paths[False].layers[layer]
+    assert recorded.min() < 0  # the pre-activation values, not their ReLU
+    np.testing.assert_array_equal(recorded, honest)
+    np.testing.assert_array_equal(paths[True].loss, paths[False].loss)
+
+
+def test_a_walk_that_raises_leaves_grad_mode_and_hooks_as_found():
+    # The engine is a generator holding no_grad and hooks between directions: a walk that
+    # raises in between must close it, even while the traceback keeps the walk's frame alive.
+    from netspectra.probes import branch_correlation
+
+    model, (x, y) = _toy(), _batch()
+    with pytest.raises(NetspectraError, match="non-finite") as caught:
+        walk(model, x, 2, target=y, layers=["unit2"], n_points=8, alpha=1e300, progress=False)
+    with pytest.raises(NetspectraError, match="non-finite") as caught_pairs:
+        branch_correlation(model, x, [("unit1", "unit2")], 2, n_points=8, n_bands=2,
+                           alpha=1e300, progress=False)
+    assert caught.traceback and caught_pairs.traceback
+    assert torch.is_grad_enabled()
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())

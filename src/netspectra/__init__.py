@@ -2,7 +2,8 @@
 
 Layers, imports pointing downward only: :mod:`netspectra.theory` (NumPy/SciPy),
 :mod:`netspectra.probes` (PyTorch measurements on any ``nn.Module``), :mod:`netspectra.models`
-(the papers' networks), :mod:`netspectra.experiments` (one module per figure/table) and the
+(the papers' networks), :mod:`netspectra.training` (training them on image sets),
+:mod:`netspectra.experiments` (one module per figure/table) and the
 thin :mod:`netspectra.cli`.
 """
 

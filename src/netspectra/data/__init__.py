@@ -1,10 +1,19 @@
 """Seeded signal generators and loaders for the experiments (NumPy only)."""
 
-from .images import ImageSet, load_cifar10, load_digits32, minibatch, random_flip
+from .images import (
+    ImageSet,
+    holdout_split,
+    load_cifar10,
+    load_cifar100,
+    load_digits32,
+    minibatch,
+    random_flip,
+)
 from .signals import (
     SinusoidClasses,
     SyntheticPPG,
     class_dc_offsets,
+    load_signal_batch,
     load_signal_windows,
     sinusoid_classes,
     synthetic_ppg,
@@ -15,8 +24,11 @@ __all__ = [
     "SinusoidClasses",
     "SyntheticPPG",
     "class_dc_offsets",
+    "holdout_split",
     "load_cifar10",
+    "load_cifar100",
     "load_digits32",
+    "load_signal_batch",
     "load_signal_windows",
     "minibatch",
     "random_flip",

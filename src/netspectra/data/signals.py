@@ -5,18 +5,30 @@ All generators are seeded and return NumPy float64 arrays with one window per ro
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import as_real_array, at_least, interval, positive
+from .._validation import (
+    as_integer_array,
+    as_real_array,
+    at_least,
+    in_range,
+    interval,
+    pair,
+    positive,
+    rng_seed,
+    within_bytes,
+)
 from ..errors import NetspectraError
 
 __all__ = [
     "SinusoidClasses",
     "SyntheticPPG",
     "class_dc_offsets",
+    "load_signal_batch",
     "load_signal_windows",
     "sinusoid_classes",
     "synthetic_ppg",
@@ -25,6 +37,9 @@ __all__ = [
 #: Class frequencies of DC paper Section V-C (Hz) and the amplitudes a_class of eq. 13.
 VC_FREQUENCIES_HZ = (3.0, 5.0, 10.0)
 VC_DC_AMPLITUDES = (1.0, 5.0, 19.0)
+
+#: Fewest samples of a synthetic PPG window: each window is standardised, which needs a few.
+_MIN_PPG_SAMPLES = 8
 
 
 class SinusoidClasses(NamedTuple):
@@ -57,9 +72,10 @@ def sinusoid_classes(
     n_samples = at_least(n_samples, 2, "n_samples")
     fs = positive(fs, "fs")
     centres = as_real_array(class_frequencies, "class_frequencies", ndim=1)
-    if sigma < 0:
-        raise NetspectraError(f"sigma must be >= 0 Hz; found {sigma}")
-    rng = np.random.default_rng(seed)
+    sigma = in_range(sigma, "sigma", 0.0)
+    within_bytes(24 * centres.size * n_per_class * n_samples, "n_per_class × n_samples",
+                 "the windows")
+    rng = np.random.default_rng(rng_seed(seed, "seed"))
     labels = np.repeat(np.arange(centres.size), n_per_class)
     freqs = rng.normal(centres[labels], sigma)
     order = rng.permutation(labels.size)
@@ -73,7 +89,7 @@ def class_dc_offsets(labels, amplitudes: tuple[float, ...] = VC_DC_AMPLITUDES) -
 
     With the default amplitudes 1, 5, 19 the offsets are 0.35, 1.77 and 6.72.
     """
-    labels = np.asarray(labels)
+    labels = as_integer_array(labels, "labels")
     amps = as_real_array(amplitudes, "amplitudes", ndim=1)
     if labels.size and (labels.min() < 0 or labels.max() >= amps.size):
         raise NetspectraError(
@@ -126,17 +142,23 @@ def synthetic_ppg(
     n_windows = at_least(n_windows, 1, "n_windows")
     fs = positive(fs, "fs")
     seconds = positive(seconds, "seconds")
-    lo, hi = interval(*heart_rate_range, "heart_rate_range")
+    lo, hi = interval(*pair(heart_rate_range, "heart_rate_range"), "heart_rate_range")
     if lo <= 0:
         raise NetspectraError(f"heart_rate_range must be positive bpm; found ({lo}, {hi})")
-    if noise < 0:
-        raise NetspectraError(f"noise must be >= 0; found {noise}")
+    noise = in_range(noise, "noise", 0.0)
     if hi / 60 * 3 > fs / 2:
         raise NetspectraError(
             f"fs={fs} Hz is too low: the third harmonic of {hi} bpm exceeds the Nyquist frequency"
         )
-    rng = np.random.default_rng(seed)
+    # About ten float64 temporaries of the windows' shape are alive at once.
+    within_bytes(80 * n_windows * fs * seconds, "n_windows × fs × seconds", "the windows")
     n = round(fs * seconds)
+    if n < _MIN_PPG_SAMPLES:
+        raise NetspectraError(
+            f"fs · seconds must give at least {_MIN_PPG_SAMPLES} samples; found {fs:g} Hz × "
+            f"{seconds:g} s = {n}"
+        )
+    rng = np.random.default_rng(rng_seed(seed, "seed"))
     t = np.arange(n) / fs
     col = (n_windows, 1)
 
@@ -165,19 +187,42 @@ def synthetic_ppg(
     return SyntheticPPG(x, hr.mean(axis=1), fs)
 
 
-def load_signal_windows(path: str | Path) -> np.ndarray:
-    """Read a user's windows: a CSV (comma-separated, one window per row) or a ``.npy`` array.
+def _read_npy(path: Path) -> np.ndarray:
+    """A ``.npy`` array whose header is checked before anything is read: real numbers only
+    (no pickled objects, no complex values) and no more values than the file holds."""
+    try:
+        with path.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise NetspectraError(f"signal file {path.name!r} is .npy version {version}; "
+                                      "expected 1.0 or 2.0")
+            shape, _, dtype = read_header(fh)
+            held = path.stat().st_size - fh.tell()
+    except NetspectraError:
+        raise
+    except ValueError as exc:
+        raise NetspectraError(f"signal file {path.name!r} is not a valid .npy file") from exc
+    if dtype.kind not in "biuf":
+        raise NetspectraError(f"signal file {path.name!r} must hold real numbers; found dtype "
+                              f"{dtype}")
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > held:
+        raise NetspectraError(f"signal file {path.name!r} claims shape {shape} ({claimed} "
+                              f"bytes) but holds {held} bytes")
+    return np.load(path, allow_pickle=False)
 
-    A 1-D array is one window. Returns float64 ``(n_windows, n_samples)``; raises
-    :class:`~netspectra.errors.NetspectraError` for a missing file, another extension, ragged
-    CSV rows or non-finite values.
-    """
+
+def _read_signal_file(path: str | Path, ndim: tuple[int, ...]) -> np.ndarray:
+    """A CSV (comma-separated, one window per row) or ``.npy`` array with ``ndim`` dimensions,
+    as float64."""
     path = Path(path)
     if not path.is_file():
         raise NetspectraError(f"signal file {str(path)!r} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        raw = np.load(path, allow_pickle=False)
+        raw = _read_npy(path)
     elif suffix in (".csv", ".txt"):
         try:
             raw = np.loadtxt(path, delimiter=",", ndmin=2)
@@ -185,5 +230,32 @@ def load_signal_windows(path: str | Path) -> np.ndarray:
             raise NetspectraError(f"signal file {str(path)!r} is not a numeric CSV: {exc}") from exc
     else:
         raise NetspectraError(f"signal file must end in .csv or .npy; found {str(path)!r}")
-    x = as_real_array(raw, f"signal file {path.name}", ndim=(1, 2))
-    return np.atleast_2d(x)
+    return as_real_array(raw, f"signal file {path.name}", ndim=ndim)
+
+
+def load_signal_windows(path: str | Path) -> np.ndarray:
+    """Read a user's windows: a CSV (comma-separated, one window per row) or a ``.npy`` array.
+
+    A 1-D array is one window. Returns float64 ``(n_windows, n_samples)``; raises
+    :class:`~netspectra.errors.NetspectraError` for a missing file, another extension, ragged
+    CSV rows, non-finite values, and a ``.npy`` file that is not one, holds objects or complex
+    numbers, or claims more values than it holds.
+    """
+    return np.atleast_2d(_read_signal_file(path, (1, 2)))
+
+
+def load_signal_batch(path: str | Path) -> np.ndarray:
+    """Read a batch of model inputs from a CSV or ``.npy`` file, laid out as a model takes it.
+
+    A 1-D array is one single-channel signal and a 2-D array (any CSV) one single-channel
+    signal per row: both become ``(N, 1, L)``. A 3-D ``.npy`` array is taken as ``(N, C, L)``
+    signals and a 4-D one as ``(N, C, H, W)`` images, as stored. The checks are those of
+    :func:`load_signal_windows` (a ``.npy`` header is read before any data).
+
+    Returns
+    -------
+    ndarray
+        float64 ``(N, C, L)`` or ``(N, C, H, W)``.
+    """
+    x = _read_signal_file(path, (1, 2, 3, 4))
+    return np.atleast_2d(x)[:, None, :] if x.ndim <= 2 else x

@@ -6,6 +6,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._validation import at_least, flag, within_bytes
+from .._validation_torch import generator as check_generator
+from .._validation_torch import module as check_module
+from .._validation_torch import signal_input
+
 __all__ = ["CausalConv1d", "glorot_uniform_"]
 
 
@@ -15,15 +20,27 @@ class CausalConv1d(nn.Conv1d):
 
     Like Keras (and unlike ``np.convolve``) it is a cross-correlation: ``y[n] = Σ_k w[k]
     x[n - (K - 1 - k)·d]``, i.e. the FIR taps of :func:`netspectra.theory.frequency_response`
-    are the flipped kernel.
+    are the flipped kernel. Input ``(N, in_channels, L)`` or ``(in_channels, L)``; other
+    shapes, and sizes whose kernel or padding would exceed
+    :data:`~netspectra._validation.MAX_BYTES`, raise a NetspectraError.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *,
                  dilation: int = 1, bias: bool = True) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, dilation=dilation, bias=bias)
+        in_channels = at_least(in_channels, 1, "in_channels")
+        out_channels = at_least(out_channels, 1, "out_channels")
+        kernel_size = at_least(kernel_size, 1, "kernel_size")
+        dilation = at_least(dilation, 1, "dilation")
+        within_bytes(4 * in_channels * out_channels * kernel_size,
+                     "in_channels × out_channels × kernel_size", "the float32 kernel")
+        within_bytes(4 * in_channels * (kernel_size - 1) * dilation, "kernel_size × dilation",
+                     "the causal padding of one signal")
+        super().__init__(in_channels, out_channels, kernel_size, dilation=dilation,
+                         bias=flag(bias, "bias"))
         self._left = (kernel_size - 1) * dilation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        signal_input(x, "x", channels=self.in_channels)
         return super().forward(F.pad(x, (self._left, 0)))
 
 
@@ -38,7 +55,8 @@ def glorot_uniform_(module: nn.Module, generator: torch.Generator | None = None)
     Other modules (e.g. ``MultiheadAttention``, ``LayerNorm``) keep PyTorch's initialisation.
     Returns ``module``.
     """
-    for m in module.modules():
+    generator = check_generator(generator)
+    for m in check_module(module).modules():
         if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
             w = m.weight
             receptive = w[0, 0].numel()

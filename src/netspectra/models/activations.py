@@ -1,15 +1,16 @@
 """Activation modules by name, the same names as :mod:`netspectra.theory.activations`
-(Ringing ReLUs, App. F.1), so a network and its Chebyshev analysis use one vocabulary."""
+(Ringing ReLUs, App. F.1), so a network and its Chebyshev analysis use one vocabulary: each
+module computes what the NumPy function of the same name does (tested)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from torch import nn
 
-from .._validation import choice
+from .._validation import choice, finite
 from ..errors import NetspectraError
+from ..theory.activations import ACTIVATION_NAMES
 
 __all__ = ["ACTIVATION_MODULE_NAMES", "make_activation"]
 
@@ -28,8 +29,9 @@ _FIXED: dict[str, Callable[[], nn.Module]] = {
     "linear": nn.Identity,
 }
 
-#: Names accepted by :func:`make_activation` (``hardtanh`` is an alias of ``htanh``).
-ACTIVATION_MODULE_NAMES: tuple[str, ...] = (*_FIXED, "lrelu")
+#: Names accepted by :func:`make_activation`: :data:`netspectra.theory.ACTIVATION_NAMES`
+#: (``hardtanh`` is an alias of ``htanh``).
+ACTIVATION_MODULE_NAMES: tuple[str, ...] = ACTIVATION_NAMES
 
 
 def make_activation(name: str, *, slope: float | None = None) -> nn.Module:
@@ -57,10 +59,4 @@ def make_activation(name: str, *, slope: float | None = None) -> nn.Module:
                 f"slope applies to 'lrelu' only; found slope={slope} for {name!r}"
             )
         return _FIXED[name]()
-    try:
-        s = _DEFAULT_SLOPE if slope is None else float(slope)
-    except (TypeError, ValueError):
-        s = math.nan
-    if not math.isfinite(s):
-        raise NetspectraError(f"slope must be finite; found {slope}")
-    return nn.LeakyReLU(s)
+    return nn.LeakyReLU(_DEFAULT_SLOPE if slope is None else finite(slope, "slope"))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import at_least, choice, positive
+from .._validation import MAX_LAYERS, at_least, bounded, choice, positive, within_bytes
+from .._validation_torch import generator as check_generator
+from .._validation_torch import signal_input
 from ..errors import NetspectraError
 from ._layers import CausalConv1d, glorot_uniform_
 
@@ -21,23 +23,35 @@ __all__ = [
 ]
 
 
-def _fixed_conv(taps: list[float]) -> nn.Conv1d:
-    """A frozen single-channel 'valid' convolution with the given kernel (cross-correlation)."""
-    conv = nn.Conv1d(1, 1, len(taps), bias=False)
-    with torch.no_grad():
-        conv.weight.copy_(torch.tensor(taps, dtype=conv.weight.dtype).view(1, 1, -1))
-    conv.weight.requires_grad_(False)
-    return conv
+class _FixedConv1d(nn.Conv1d):
+    """A frozen single-channel 'valid' convolution with the given kernel (cross-correlation)
+    that refuses, with a NetspectraError, inputs other than ``(N, 1, L >= min_length)``."""
+
+    def __init__(self, taps: list[float], min_length: int) -> None:
+        super().__init__(1, 1, len(taps), bias=False)
+        self.min_length = min_length
+        with torch.no_grad():
+            self.weight.copy_(torch.tensor(taps, dtype=self.weight.dtype).view(1, 1, -1))
+        self.weight.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        signal_input(x, "x", channels=1, min_length=self.min_length)
+        return super().forward(x)
 
 
 class _ConvReLUStack(nn.Sequential):
-    """``n_layers`` repetitions of (fixed convolution, ReLU): ``y = ReLU(h * ReLU(h * … x))``."""
+    """``n_layers`` repetitions of (fixed convolution, ReLU): ``y = ReLU(h * ReLU(h * … x))``.
+
+    Input ``(N, 1, L)`` with ``L > n_layers · (len(taps) - 1)``: each 'valid' convolution
+    shortens the signal by ``len(taps) - 1``.
+    """
 
     def __init__(self, taps: list[float], n_layers: int) -> None:
-        n_layers = at_least(n_layers, 1, "n_layers")
+        n_layers = bounded(n_layers, 1, MAX_LAYERS, "n_layers")
+        shrink = len(taps) - 1
         layers: list[nn.Module] = []
-        for _ in range(n_layers):
-            layers += [_fixed_conv(taps), nn.ReLU()]
+        for i in range(n_layers):
+            layers += [_FixedConv1d(taps, (n_layers - i) * shrink + 1), nn.ReLU()]
         super().__init__(*layers)
 
 
@@ -65,6 +79,7 @@ class MovingAverageNet(_ConvReLUStack):
 
     def __init__(self, n_layers: int = 5, width: int = 9) -> None:
         width = at_least(width, 1, "width")
+        within_bytes(8 * width, "width", "the kernel")
         super().__init__([1.0 / width] * width, n_layers)
 
 
@@ -78,7 +93,7 @@ class MinimalDCNet(nn.Module):
 
     def __init__(self, kernel_size: int = 2, generator: torch.Generator | None = None) -> None:
         super().__init__()
-        self.conv = CausalConv1d(1, 1, at_least(kernel_size, 1, "kernel_size"), bias=False)
+        self.conv = CausalConv1d(1, 1, kernel_size, bias=False)
         self.relu = nn.ReLU()
         glorot_uniform_(self, generator)
 
@@ -107,6 +122,11 @@ class TwoConvClassifier(nn.Module):
         super().__init__()
         act = {"relu": nn.ReLU, "linear": nn.Identity}[choice(activation, ("relu", "linear"),
                                                               "activation")]
+        n_filters = at_least(n_filters, 1, "n_filters")
+        n_hidden = at_least(n_hidden, 1, "n_hidden")
+        n_classes = at_least(n_classes, 1, "n_classes")
+        within_bytes(4 * n_hidden * (n_filters + n_classes), "n_hidden", "the dense weights")
+        check_generator(generator)
         self.conv1 = CausalConv1d(1, n_filters, kernel_size, bias=False)
         self.act1 = act()
         self.conv2 = CausalConv1d(n_filters, n_filters, kernel_size, bias=False)
@@ -130,8 +150,9 @@ class TwoConvClassifier(nn.Module):
         input only.
         """
         k = self.conv1.kernel_size[0]
-        if x.shape[1] != 1:
-            raise NetspectraError(f"x must have 1 channel; found shape {tuple(x.shape)}")
+        signal_input(x, "x", channels=1, min_length=2 * k - 1)
+        if x.dim() != 3:
+            raise NetspectraError(f"x must have shape (N, 1, L); found {tuple(x.shape)}")
         length = x.shape[-1]
         totals = torch.cumsum(x[:, 0], dim=-1)  # totals[:, u] = Σ_{t ≤ u} x[t]
         shift = 2 * k - 2 - torch.arange(k)[:, None] - torch.arange(k)[None, :]
@@ -147,6 +168,12 @@ class TwoConvClassifier(nn.Module):
         """
         if not isinstance(self.act1, nn.Identity):
             raise NetspectraError("forward_from_window_sums needs activation='linear'")
+        k = self.conv1.kernel_size[0]
+        if not isinstance(sums, torch.Tensor) or sums.dim() != 3 or sums.shape[1:] != (k, k):
+            raise NetspectraError(
+                f"sums must be a tensor (N, {k}, {k}) from window_sums; found "
+                f"{tuple(sums.shape) if isinstance(sums, torch.Tensor) else type(sums).__name__}"
+            )
         features = torch.einsum("oib,ia,nab->no", self.conv2.weight, self.conv1.weight[:, 0],
                                 sums)
         return self.head(features)

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 
 from .._validation import choice, positive
+from .._validation_torch import generator as check_generator
+from .._validation_torch import module as check_module
 
 __all__ = ["INIT_SCHEMES", "delta_orthogonal_", "torch_default_"]
 
@@ -53,7 +55,8 @@ def delta_orthogonal_(module: nn.Module, gain: float = 1.0,
         Source of the Gaussian matrices; the same seed gives bit-identical weights.
     """
     gain = positive(gain, "gain")
-    for m in module.modules():
+    generator = check_generator(generator)
+    for m in check_module(module).modules():
         if isinstance(m, _WEIGHTED):
             w = m.weight
             if isinstance(m, nn.Conv2d):
@@ -74,7 +77,8 @@ def torch_default_(module: nn.Module, generator: torch.Generator | None = None) 
     draws the same distribution from ``generator``, so two models built with equally seeded
     generators are bit-identical. Returns ``module``.
     """
-    for m in module.modules():
+    generator = check_generator(generator)
+    for m in check_module(module).modules():
         if isinstance(m, _WEIGHTED):
             bound = 1.0 / math.sqrt(m.weight[0].numel())
             m.weight.uniform_(-bound, bound, generator=generator)

@@ -9,14 +9,15 @@ can read both (RR Fig. 6).
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import at_least
+from .._validation import MAX_LAYERS, at_least, bounded, flag, in_range, within_bytes
+from .._validation_torch import generator as check_generator
+from .._validation_torch import image_input
 from ..errors import NetspectraError
 from .activations import make_activation
 from .init import _apply_init
@@ -128,6 +129,15 @@ class PreActBlock(_Block):
         return self._add(x, self.conv2(h))
 
 
+class _Stem(nn.Sequential):
+    """The first layers of :class:`CifarResNet`; refuses inputs other than ``(N, C, H, W)``
+    with the network's channels (a NetspectraError instead of a shape error deep inside)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        image_input(x, "x", channels=self.conv.in_channels)
+        return super().forward(x)
+
+
 class CifarResNet(nn.Sequential):
     """CIFAR ResNet of depth ``6n + 2`` (20, 56, 110, 194, …): RR's "real-world" network.
 
@@ -176,37 +186,41 @@ class CifarResNet(nn.Sequential):
                  shortcut_weight: float = 1.0, averaging: int = 1, wide: bool = False,
                  num_classes: int = 10, in_channels: int = 3, init: str = "torch",
                  generator: torch.Generator | None = None) -> None:
-        depth = at_least(depth, 8, "depth")
+        depth = bounded(depth, 8, MAX_LAYERS, "depth")
         if (depth - 2) % 6:
             raise NetspectraError(f"depth must be 6n + 2 (20, 56, 110, 194, …); found {depth}")
-        if version not in (1, 2):
+        if isinstance(version, bool) or version not in (1, 2):
             raise NetspectraError(f"version must be 1 or 2; found {version!r}")
-        try:
-            weight = float(shortcut_weight)
-        except (TypeError, ValueError):
-            weight = math.nan
-        if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
-            raise NetspectraError(f"shortcut_weight must lie in [0, 1]; found {shortcut_weight}")
+        weight = in_range(shortcut_weight, "shortcut_weight", 0.0, 1.0)
+        shortcut = flag(shortcut, "shortcut")
+        check_generator(generator)
+        averaging = at_least(averaging, 1, "averaging")
+        planes = _WIDE_PLANES if flag(wide, "wide") else _PLANES
+        # Two 3×3 convolutions per block, the first widened by the averaging factor.
+        within_bytes(72 * averaging * (depth - 2) // 6 * sum(p * p for p in planes),
+                     "depth × averaging", "the float32 weights")
+        within_bytes(4 * planes[-1] * at_least(num_classes, 1, "num_classes"), "num_classes",
+                     "the classifier")
+        within_bytes(36 * planes[0] * at_least(in_channels, 1, "in_channels"), "in_channels",
+                     "the first convolution")
         if not shortcut and weight != 1.0:
             raise NetspectraError(
                 f"shortcut_weight applies only with shortcut=True; found {shortcut_weight}"
             )
-        averaging = at_least(averaging, 1, "averaging")
-        planes = _WIDE_PLANES if wide else _PLANES
         block = BasicBlock if version == 1 else PreActBlock
 
         stem: OrderedDict[str, nn.Module] = OrderedDict(
             conv=_conv3x3(at_least(in_channels, 1, "in_channels"), planes[0]))
         if version == 1:
             stem.update(bn=nn.BatchNorm2d(planes[0]), act=make_activation(activation, slope=slope))
-        children: OrderedDict[str, nn.Module] = OrderedDict(stem=nn.Sequential(stem))
+        children: OrderedDict[str, nn.Module] = OrderedDict(stem=_Stem(stem))
         n = (depth - 2) // 6
         stages = [(p, 2 if stage and i == 0 else 1) for stage, p in enumerate(planes)
                   for i in range(n)]
         in_planes = planes[0]
         for k, (p, stride) in enumerate(stages, 1):
             children[f"block{k}"] = block(in_planes, p, stride, activation, slope, averaging,
-                                          bool(shortcut), weight)
+                                          shortcut, weight)
             in_planes = p
         head: OrderedDict[str, nn.Module] = OrderedDict()
         if version == 2:
@@ -222,3 +236,15 @@ class CifarResNet(nn.Sequential):
     def block_names(self) -> list[str]:
         """``["block1", …, "block{3n}"]``, the child names of the blocks."""
         return [f"block{i}" for i in range(1, self.n_blocks + 1)]
+
+    @property
+    def summand_pairs(self) -> list[tuple[str, str]]:
+        """The two summands of every residual addition, ``(shortcut, branch)`` module names:
+        ``("blockN.shortcut", "blockN.bn2")`` in v1, ``("blockN.shortcut", "blockN.conv2")``
+        in v2, for :func:`~netspectra.probes.branch_correlation` (RR Fig. 6). The shortcut's
+        output is recorded before its weight ν, which a correlation does not see. Empty
+        without shortcuts ("NoShort"): those blocks add nothing."""
+        if self.block1.shortcut is None:
+            return []
+        branch = "bn2" if isinstance(self.block1, BasicBlock) else "conv2"
+        return [(f"{b}.shortcut", f"{b}.{branch}") for b in self.block_names]

@@ -10,7 +10,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .._validation import at_least
+from .._validation import MAX_LAYERS, at_least, bounded, flag, within_bytes
+from .._validation_torch import generator as check_generator
+from .._validation_torch import image_input
 from ..errors import NetspectraError
 from .activations import make_activation
 from .init import _apply_init
@@ -50,17 +52,25 @@ class ToyUnit(nn.Module):
     shortcut : bool
         Add the input to the output (a residual block of depth 1); needs equal channels and
         stride 1.
+    input_size : int, optional
+        The input's height = width when the unit is the first layer of a network that needs
+        it (:class:`ToyCNN`'s stem): inputs of another size are refused.
+
+    The input must be ``(N, in_channels, H, W)``; other shapes raise a NetspectraError.
     """
 
     def __init__(self, in_channels: int, out_channels: int, activation: str = "relu", *,
                  slope: float | None = None, stride: int = 1, averaging: int = 1,
-                 shortcut: bool = False) -> None:
+                 shortcut: bool = False, input_size: int | None = None) -> None:
         super().__init__()
         in_channels = at_least(in_channels, 1, "in_channels")
         out_channels = at_least(out_channels, 1, "out_channels")
         self.averaging = at_least(averaging, 1, "averaging")
         stride = at_least(stride, 1, "stride")
-        if shortcut and (in_channels != out_channels or stride != 1):
+        self.input_size = None if input_size is None else at_least(input_size, 1, "input_size")
+        within_bytes(36 * in_channels * out_channels * self.averaging,
+                     "in_channels × out_channels × averaging", "the float32 kernel")
+        if flag(shortcut, "shortcut") and (in_channels != out_channels or stride != 1):
             raise NetspectraError(
                 "shortcut needs in_channels == out_channels and stride 1; found "
                 f"{in_channels} -> {out_channels}, stride {stride}"
@@ -72,6 +82,7 @@ class ToyUnit(nn.Module):
         self.act = make_activation(activation, slope=slope)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        image_input(x, "x", channels=self.conv.in_channels, size=self.input_size)
         y = _sum_groups(self.act(self.bn(self.conv(x))), self.averaging)
         return x + y if self.shortcut else y
 
@@ -105,7 +116,8 @@ class ToyCNN(nn.Sequential):
     averaging : int
         Feature-averaging factor ``a`` of each unit (RR Section 4.4, Fig. 8 right).
     in_channels, image_size, num_classes : int
-        Input channels, input height = width (>= 5) and classes.
+        Input channels, input height = width (>= 5) and classes: the input must be
+        ``(N, in_channels, image_size, image_size)`` (the classifier's size depends on it).
     init : {"torch", "delta_orthogonal"}
         PyTorch's default initialisation, or :func:`~netspectra.models.delta_orthogonal_`
         (RR App. D.2, with tanh).
@@ -118,17 +130,26 @@ class ToyCNN(nn.Sequential):
                  slope: float | None = None, shortcut: bool = False, averaging: int = 1,
                  in_channels: int = 3, image_size: int = 32, num_classes: int = 10,
                  init: str = "torch", generator: torch.Generator | None = None) -> None:
-        depth = at_least(depth, 1, "depth")
+        depth = bounded(depth, 1, MAX_LAYERS, "depth")
         width = at_least(width, 1, "width")
-        size = (at_least(image_size, 5, "image_size") - 1) // _STEM_STRIDE + 1
+        image_size = at_least(image_size, 5, "image_size")
+        size = (image_size - 1) // _STEM_STRIDE + 1
+        num_classes = at_least(num_classes, 1, "num_classes")
+        averaging = at_least(averaging, 1, "averaging")
+        within_bytes(4 * width * (9 * (depth * width * averaging + at_least(
+            in_channels, 1, "in_channels")) + size * size * num_classes),
+            "depth, width, averaging, in_channels, image_size or num_classes",
+            "the float32 weights")
+        check_generator(generator)
         children: OrderedDict[str, nn.Module] = OrderedDict(
-            stem=ToyUnit(in_channels, width, activation, slope=slope, stride=_STEM_STRIDE)
+            stem=ToyUnit(in_channels, width, activation, slope=slope, stride=_STEM_STRIDE,
+                         input_size=image_size)
         )
         for i in range(1, depth + 1):
             children[f"unit{i}"] = ToyUnit(width, width, activation, slope=slope,
                                            averaging=averaging, shortcut=shortcut)
         children["head"] = nn.Sequential(
-            nn.Flatten(), nn.Linear(width * size * size, at_least(num_classes, 1, "num_classes"))
+            nn.Flatten(), nn.Linear(width * size * size, num_classes)
         )
         super().__init__(children)
         self.depth = depth

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ..theory import CONSTANT_PATH_ULPS
+from ..theory.roughness import CONSTANT_PATH_ULPS
 
 __all__ = ["mean_path_power"]
 

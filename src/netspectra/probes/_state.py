@@ -9,11 +9,15 @@ import torch
 from torch import nn
 
 from .._validation import choice
+from .._validation_torch import module
 from ..errors import NetspectraError
 
 __all__ = [
     "BATCHNORM_MODES",
     "as_model_input",
+    "check_input",
+    "check_target",
+    "forward_errors",
     "ieee_float32",
     "measuring_mode",
     "modules_named",
@@ -103,9 +107,72 @@ def modules_named(model: nn.Module, names: Sequence[str] | str,
     """The submodules with these qualified names, in order; a NetspectraError naming the
     unknown one and listing the model's modules otherwise."""
     named = dict(model.named_modules())
-    names = [names] if isinstance(names, str) else list(names)
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise NetspectraError(f"{what}s must be a module name or a list of them; found "
+                              f"{names!r:.80}")
     for name in names:
         if name not in named:
             available = ", ".join(n for n in named if n) or "(none)"
             raise NetspectraError(f"unknown {what} {name!r}; the model's {what}s are: {available}")
     return {name: named[name] for name in names}
+
+
+def check_input(model: nn.Module, x, name: str = "x") -> None:
+    """Refuse a ``model`` that is no ``nn.Module`` and an ``x`` that is no non-empty tensor
+    of finite values (a NaN input gives NaN paths and spectra)."""
+    module(model, "model")
+    if not isinstance(x, torch.Tensor):
+        hint = " (convert with torch.from_numpy)" if type(x).__module__ == "numpy" else ""
+        raise NetspectraError(f"{name} must be a torch.Tensor (a batch of inputs); found "
+                              f"{type(x).__name__}{hint}")
+    if x.numel() == 0:
+        raise NetspectraError(f"{name} must not be empty; found shape {tuple(x.shape)}")
+    if (x.is_floating_point() or x.is_complex()) and not bool(torch.isfinite(x).all()):
+        raise NetspectraError(f"{name} must be finite; found NaN/Inf values")
+
+
+def check_target(target, loss_fn) -> None:
+    """Refuse a ``target`` that is not a tensor of finite values (None passes: no loss) and a
+    ``loss_fn`` that is not callable."""
+    if target is None:
+        return
+    if not isinstance(target, torch.Tensor):
+        raise NetspectraError(f"target must be a tensor; found {type(target).__name__}")
+    if target.is_floating_point() and not bool(torch.isfinite(target).all()):
+        raise NetspectraError("target must be finite; found NaN/Inf values")
+    if not callable(loss_fn):
+        raise NetspectraError(f"loss_fn must be callable; found {type(loss_fn).__name__}")
+
+
+@contextmanager
+def forward_errors(model: nn.Module, x: torch.Tensor, name: str = "x") -> Iterator[None]:
+    """Turn an error raised inside a forward pass of ``model`` on ``x`` (a shape or dtype
+    that does not fit) into a NetspectraError naming ``name``, its shape and the innermost
+    module that was running. For the first forward on the user's input only: the module
+    hooks it adds cost a few µs per module."""
+    names = {m: n or type(model).__name__ for n, m in model.named_modules()}
+    running: list[str] = []
+
+    def enter(m: nn.Module, _inputs) -> None:
+        running.append(names[m])
+
+    def leave(_m, _inputs, _output) -> None:  # returning a value would replace the output
+        running.pop()
+
+    handles = [m.register_forward_pre_hook(enter) for m in names]
+    handles += [m.register_forward_hook(leave) for m in names]
+    try:
+        yield
+    except NetspectraError:
+        raise
+    except (RuntimeError, ValueError, IndexError, TypeError) as err:
+        where = f" in module {running[-1]!r}" if running else ""
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise NetspectraError(f"{name} of shape {tuple(x.shape)} and dtype {x.dtype} does not "
+                              f"fit the model: the forward pass failed{where}: {reason}"
+                              ) from err
+    finally:
+        for handle in handles:
+            handle.remove()

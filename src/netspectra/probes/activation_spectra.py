@@ -8,7 +8,6 @@ channels; per channel on request), the share of the power at 0 Hz, the power cen
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import positive
+from .._plotting import figure_axes
+from .._validation import flag, positive
+from .._warnings import warn_caller
 from ..errors import NetspectraError
 from ..results import Result, atomic_write_json
 from ..theory import bandwidth, dc_share, power_centroid
@@ -72,9 +73,7 @@ class LayerSpectrum(Result):
 
     def plot(self, ax=None):
         """Amplitude spectrum on a log axis; returns the Figure."""
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6, 3.5)) if ax is None else (ax.figure, ax)
+        fig, ax = figure_axes(ax, (6, 3.5))
         ax.semilogy(self.frequencies, np.maximum(self.amplitude, 1e-300), label=self.label)
         ax.set_xlabel("frequency (Hz)")
         ax.set_ylabel("amplitude")
@@ -118,9 +117,7 @@ class ActivationSpectra:
 
     def plot(self, ax=None):
         """All layers' amplitude spectra on one log axis; returns the Figure."""
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7, 4)) if ax is None else (ax.figure, ax)
+        fig, ax = figure_axes(ax, (7, 4))
         for layer in self.layers:
             ax.semilogy(layer.frequencies, np.maximum(layer.amplitude, 1e-300), label=layer.label)
         ax.set_xlabel("frequency (Hz)")
@@ -226,7 +223,12 @@ def activation_spectra(
         raise NetspectraError(
             f"x must be a tensor of shape (N, C, L) or (N, C, H, W); found {shape}"
         )
+    flag(per_channel, "per_channel")
     captures = capture_outputs(model, x, layers=layers, types=types, mode=mode)
+    broken = [c.label for c in captures if not bool(torch.isfinite(c.output).all())]
+    if broken:
+        raise NetspectraError(f"layers {', '.join(broken)} output NaN/Inf on this x; their "
+                              "spectra would be NaN")
     usable = [c for c in captures if c.output.ndim == x.ndim and c.output.shape[-1] > 1]
     skipped = [f"{c.label} {tuple(c.output.shape)}" for c in captures if c not in usable]
     layout = "(N, C, H, W)" if x.ndim == 4 else "(N, C, L)"
@@ -237,8 +239,8 @@ def activation_spectra(
             f"no captured layer has the input's layout {layout}; found {', '.join(skipped)}"
         )
     if skipped:
-        warnings.warn(f"skipped layers whose output is not laid out like the input: "
-                      f"{', '.join(skipped)}", stacklevel=2)
+        warn_caller(f"skipped layers whose output is not laid out like the input: "
+                    f"{', '.join(skipped)}")
     return ActivationSpectra(fs, tuple(_layer_spectrum(c, fs, x.shape[-1], per_channel)
                                        for c in usable))
 

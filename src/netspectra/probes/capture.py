@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,8 +17,17 @@ import torch
 from torch import nn
 
 from .._validation import choice
+from .._validation_torch import module as check_module
+from .._warnings import warn_caller
 from ..errors import NetspectraError
-from ._state import as_model_input, ieee_float32, modules_named, preserved_state
+from ._state import (
+    as_model_input,
+    check_input,
+    forward_errors,
+    ieee_float32,
+    modules_named,
+    preserved_state,
+)
 
 __all__ = ["ACTIVATION_TYPES", "Capture", "capture_outputs", "functional_activation_users"]
 
@@ -54,6 +62,7 @@ class Capture:
 def functional_activation_users(model: nn.Module) -> list[str]:
     """Qualified names of submodules whose ``forward`` source calls an activation functionally
     (``F.relu(x)``, ``torch.tanh(x)``, ``x.relu()``); forward hooks cannot see those calls."""
+    check_module(model, "model")
     found, seen = [], {}
     for name, module in model.named_modules():
         cls = type(module)
@@ -78,11 +87,10 @@ def _select(model: nn.Module, layers: Sequence[str] | None,
     chosen = {m: n for n, m in named.items() if n and isinstance(m, types)}
     users = functional_activation_users(model)
     if users:
-        warnings.warn(
+        warn_caller(
             f"{', '.join(users)} call activation functions in forward() (e.g. F.relu); hooks "
             "cannot capture those outputs. Name the module whose output the activation takes "
-            "(layers=['conv1']) and apply the activation to the capture, or use nn.ReLU modules.",
-            stacklevel=3,
+            "(layers=['conv1']) and apply the activation to the capture, or use nn.ReLU modules."
         )
     if not chosen:
         raise NetspectraError(
@@ -122,6 +130,7 @@ def capture_outputs(
     list of Capture
         In call order; a module called several times appears once per call (``call`` = 0, 1 …).
     """
+    check_input(model, x)
     chosen = _select(model, layers, types)
     if mode is not None:
         choice(mode, ("eval", "train"), "mode")
@@ -142,7 +151,8 @@ def capture_outputs(
         with preserved_state(model), ieee_float32(), torch.no_grad():
             if mode is not None:
                 model.train(mode == "train")
-            model(x)
+            with forward_errors(model, x):
+                model(x)
     finally:
         for h in handles:
             h.remove()

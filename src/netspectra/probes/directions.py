@@ -14,9 +14,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import choice
+from .._validation import choice, seed_value
+from .._validation_torch import module
 from ..errors import NetspectraError
-from ._state import as_model_input, measuring_mode, modules_named, preserved_state
+from ._state import (
+    BATCHNORM_MODES,
+    as_model_input,
+    check_input,
+    check_target,
+    forward_errors,
+    measuring_mode,
+    modules_named,
+    preserved_state,
+)
 
 __all__ = ["DIRECTION_NORMS", "check_direction", "gradient_direction", "random_direction"]
 
@@ -81,9 +91,10 @@ def random_direction(
     dict of str to Tensor
         Parameter name → direction, on the parameter's device and dtype.
     """
+    module(model, "model")
     choice(norm, DIRECTION_NORMS, "norm")
     params = _varied(model, modules)
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed_value(seed))
     direction = {n: torch.randn(p.shape, generator=gen, dtype=torch.float32).to(p)
                  for n, p in params.items()}
     if norm == "unit":
@@ -114,14 +125,28 @@ def gradient_direction(
     The model is left as found: ``.grad`` fields are not touched (``torch.autograd.grad``),
     modes and buffers are restored. ``batchnorm`` as in :func:`~netspectra.probes.walk`.
     """
+    check_input(model, x)
+    if target is None:
+        raise NetspectraError("target must be a tensor of labels; found None")
+    check_target(target, loss_fn)
+    choice(batchnorm, BATCHNORM_MODES, "batchnorm")
     params = _varied(model, modules)
     with preserved_state(model):
         measuring_mode(model, batchnorm)
-        x = as_model_input(model, x)
-        loss = loss_fn(model(x), target.to(x.device))
+        h = as_model_input(model, x)
+        with forward_errors(model, x):
+            out = model(h)
+        try:
+            loss = loss_fn(out, target.to(h.device))
+        except (RuntimeError, ValueError, IndexError) as err:
+            raise NetspectraError(f"target of shape {tuple(target.shape)} does not fit the "
+                                  f"loss of the model's output of shape {tuple(out.shape)}: "
+                                  f"{str(err).strip().splitlines()[0]}") from err
         grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
     direction = {n: (g if g is not None else torch.zeros_like(p)).detach()
                  for (n, p), g in zip(params.items(), grads, strict=True)}
+    if not all(bool(torch.isfinite(g).all()) for g in direction.values()):
+        raise NetspectraError("the loss gradient holds NaN/Inf at these weights and inputs")
     return _unit(direction)
 
 

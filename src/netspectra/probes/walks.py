@@ -22,39 +22,44 @@ the model is an ``nn.Sequential`` (as :class:`~netspectra.models.ToyCNN` and
 fixed, those children run once and only the rest is walked.
 
 After a walk the model's parameters, buffers (batch-norm running statistics included) and the
-train/eval flag of every submodule are as before, also when the walk raises. On CUDA the walk
+train/eval flag of every submodule are as before, also when the walk raises.
+
+This module holds the documented API; the machinery behind it is private and kept apart so
+that work on speed does not touch it: the setup, memory sizing and per-direction evaluation
+in :mod:`._engine`, what is recorded at each point in :mod:`._recorder`, the strategies in
+:mod:`._strategy`. On CUDA the walk
 runs in full float32 precision (TF32 off, see :func:`._state.ieee_float32`).
 """
 
 from __future__ import annotations
 
-import warnings
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, vmap
-from tqdm.auto import tqdm
 
-from .._validation import at_least, choice, positive
+from .._plotting import figure_axes
+from .._validation import (
+    LOOP_STEP_OPERATIONS,
+    at_least,
+    choice,
+    flag,
+    positive,
+    seed_value,
+    within_operations,
+)
 from .._warnings import warn_caller
 from ..errors import NetspectraError
 from ..results import Result
 from ..theory import RoughnessFit, fractal_coefficient, path_power_spectrum
+from ._engine import check_finite, iter_walk
 from ._path_spectra import mean_path_power
-from ._state import (
-    BATCHNORM_MODES,
-    as_model_input,
-    ieee_float32,
-    measuring_mode,
-    modules_named,
-    preserved_state,
-)
-from ._strategy import STRATEGIES, settle, vmap_chunk
+from ._state import BATCHNORM_MODES, check_input, check_target
+from ._strategy import STRATEGIES
 from .directions import DIRECTION_NORMS, check_direction, random_direction
 
 __all__ = ["DEFAULT_MAX_NEURONS", "STRATEGIES", "Walk", "WalkPaths", "walk", "walk_paths"]
@@ -68,9 +73,6 @@ MIN_POINTS = 8
 DEFAULT_MAX_NEURONS = 4096
 
 _DEFAULT_BUDGET = 512 * 2**20
-# Transient memory of a forward pass without autograd in units of its largest module output
-# (that output, the input it came from, a temporary), used to size vmap chunks.
-_FORWARD_OVERHEAD = 3
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,10 @@ class Walk(Result):
         """Direction ``i`` as a parameter dict (float32, CPU), to recompute its path."""
         if self.directions is None:
             raise NetspectraError("this walk did not keep its directions; use direction_seeds")
+        i = at_least(i, -len(self.directions), "i")
+        if i >= len(self.directions):
+            raise NetspectraError(f"i must be < {len(self.directions)}, the number of "
+                                  f"directions; found {i}")
         sizes = [int(np.prod(s)) for s in self.direction_shapes]
         parts = np.split(self.directions[i], np.cumsum(sizes)[:-1])
         return {n: torch.from_numpy(p.reshape(s).copy()) for n, p, s in
@@ -179,7 +185,7 @@ class Walk(Result):
         Fig. 3), the loss path's in black; returns the Figure."""
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(6, 4)) if ax is None else (ax.figure, ax)
+        fig, ax = figure_axes(ax, (6, 4))
         colours = plt.cm.coolwarm(np.linspace(0, 1, max(len(self.layers), 1)))
         for name, colour in zip(self.layers, colours, strict=False):
             ax.loglog(self.k, np.maximum(self.spectrum(name), 1e-300), color=colour, lw=1)
@@ -209,269 +215,22 @@ def _direction_list(model, directions, seed: int, modules, norm: str):
     return [check_direction(model, d, f"directions[{i}]") for i, d in enumerate(directions)], None
 
 
-def _split(model: nn.Module, varied: set[str]) -> tuple[nn.Module | None, nn.Module]:
-    """``(prefix, rest)`` of a plain ``nn.Sequential`` whose first children hold no varied
-    parameter; ``(None, model)`` otherwise."""
-    if not isinstance(model, nn.Sequential) or type(model).forward is not nn.Sequential.forward:
-        return None, model
-    children = list(model.named_children())
-    first = next(i for i, (name, _) in enumerate(children)
-                 if any(p.startswith(f"{name}.") for p in varied))
-    if first == 0:
-        return None, model
-    head, tail = OrderedDict(children[:first]), OrderedDict(children[first:])
-    return nn.Sequential(head), nn.Sequential(tail)
-
-
-class _Recorder:
-    """Forward hooks that collect the outputs of the chosen modules, per call: whole, or once
-    ``takes`` is set, the part each call's :class:`_Take` keeps. Taking the part inside the
-    hook lets the forward free each whole output as it goes, as an unrecorded forward does;
-    holding them all made recording every unit of a Toy-CNN cost 1.4× a loss-only walk."""
-
-    def __init__(self, modules: dict[nn.Module, str]) -> None:
-        self.names = modules
-        self.takes: list[_Take] | None = None
-        self.reset()
-
-    def __call__(self, module, _inputs, output) -> None:
-        if isinstance(output, torch.Tensor):
-            name = self.names[module]
-            calls = self.calls.get(name, 0)
-            self.calls[name] = calls + 1
-            self.labels.append(name if calls == 0 else f"{name}#{calls}")
-            if self.takes is not None:
-                output = self.takes[len(self.outputs)](output)
-            self.outputs.append(output)
-
-    def reset(self) -> None:
-        self.outputs: list[torch.Tensor] = []
-        self.labels: list[str] = []
-        self.calls: dict[str, int] = {}
-
-
-def _chosen_modules(model: nn.Module, prefix: nn.Module | None,
-                    layers: Sequence[str] | str | None) -> dict[nn.Module, str]:
-    if layers is None:
-        return {}
-    named = modules_named(model, layers)
-    fixed = set() if prefix is None else set(prefix.modules())
-    before = [name for name, m in named.items() if m in fixed]
-    if before:
-        warn_caller(f"layers {before} lie before every varied parameter: their paths are "
-                    "constant and are left out")
-    return {m: name for name, m in named.items() if m not in fixed}
-
-
-def _subset(numel: int, keep: int, seed: int, device) -> torch.Tensor | None:
-    if keep >= numel:
-        return None
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randperm(numel, generator=gen)[:keep].sort().values.to(device)
-
-
-def _iter_walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points, batchnorm,
-               max_neurons, memory_budget, strategy, chunk_points, seed, progress
-               ) -> Iterator[tuple]:
-    """Yield, per direction, ``(loss path, {label: (n_points, n_kept) view}, the buffer under
-    those views or None)``; the first item yielded is the setup ``(labels, neuron index,
-    neurons kept, strategy)``."""
-    varied = set().union(*directions)
-    prefix, rest = _split(model, varied)
-    recorder = _Recorder(_chosen_modules(model, prefix, layers))
-    if not recorder.names and target is None:
-        raise NetspectraError("nothing to record: give a target (for the loss) or layers")
-    handles = [m.register_forward_hook(recorder) for m in recorder.names]
-    try:
-        with preserved_state(model), ieee_float32(), torch.no_grad():
-            measuring_mode(model, batchnorm)
-            h = as_model_input(model, x)
-            target = None if target is None else target.to(h.device)
-            if prefix is not None:
-                h = prefix(h)
-            channels_last = h.dim() == 4 and h.device.type == "cpu"
-            if channels_last:
-                h = h.contiguous(memory_format=torch.channels_last)
-            out, widest = _widest_forward(rest, h)
-            if recorder.names and not recorder.outputs:
-                raise NetspectraError(f"none of the layers {sorted(recorder.names.values())} "
-                                      "produced a tensor during the forward pass")
-            labels = list(recorder.labels)
-            sizes = [o.numel() for o in recorder.outputs]
-            itemsize = out.element_size()
-            share = memory_budget // max(1, n_points * itemsize * max(len(sizes), 1))
-            cap = share if max_neurons is None else min(share, max_neurons)
-            index = [_subset(n, max(1, cap), seed + i, h.device) for i, n in enumerate(sizes)]
-            kept = [n if i is None else len(i) for n, i in zip(sizes, index, strict=True)]
-            recorder.takes = [_Take(o, i) for o, i in zip(recorder.outputs, index, strict=True)]
-            base = {n: _layout(p.detach(), channels_last) for n, p in model.named_parameters()
-                    if n in varied}
-            moved = sum(base[n].numel() for n in varied)
-            point_bytes = itemsize * (sum(sizes) + _FORWARD_OVERHEAD * widest + moved)
-            chunks = {"loop": 1, "vmap": chunk_points or vmap_chunk(
-                n_points, memory_budget // point_bytes, itemsize * widest, h.device)}
-            buffers = dict(rest.named_buffers())
-            # functional_call's check for tied weights costs as much per point as the moved
-            # weights themselves; it is only needed when the model ties some.
-            tied = len(list(model.named_parameters(remove_duplicate=False))) > len(
-                list(model.named_parameters()))
-            run = _point_runner(rest, h, recorder, target, loss_fn, tied)
-            ts = torch.linspace(0, 1, n_points, dtype=out.dtype, device=h.device)
-
-            def evaluate(how: str, d: dict, points: torch.Tensor, bar) -> tuple:
-                return _one_direction(run, base, {n: _layout(v, channels_last)
-                                                  for n, v in d.items()},
-                                      points, alpha, chunks[how], how, buffers, batchnorm,
-                                      labels, bar)
-
-            strategy = settle(strategy, evaluate, directions[0], ts, chunk=chunks["vmap"],
-                              key=lambda: (repr(rest), tuple((n, tuple(base[n].shape))
-                                                             for n in sorted(varied)),
-                                           tuple(h.shape), h.dtype, str(h.device), tuple(kept),
-                                           chunks["vmap"], batchnorm, target is None))
-            yield labels, index, kept, strategy
-            bar = tqdm(total=len(directions) * n_points, desc="walk", unit="point",
-                       disable=not progress, leave=False)
-            with bar:
-                for d in directions:
-                    yield evaluate(strategy, d, ts, bar)
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
-def _widest_forward(module: nn.Module, h: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """``(module(h), elements of the largest tensor any submodule returned)``: without
-    autograd, intermediate outputs are freed as the forward goes on, so the largest one (not
-    their sum) sets a point's transient memory."""
-    widest = h.numel()
-
-    def measure(_module, _inputs, output) -> None:
-        nonlocal widest
-        if isinstance(output, torch.Tensor):
-            widest = max(widest, output.numel())
-
-    handles = [m.register_forward_hook(measure) for m in module.modules()]
-    try:
-        return module(h), widest
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
-def _layout(t: torch.Tensor, channels_last: bool) -> torch.Tensor:
-    """4-D tensors in channels-last when the loop runs so: oneDNN then skips a reorder of
-    every moved convolution weight at every point."""
-    if channels_last and t.dim() == 4:
-        return t.contiguous(memory_format=torch.channels_last)
-    return t
-
-
-class _Take:
-    """Picks a layer's recorded outputs at every point: all of them (in logical order), or
-    the subset ``index`` (logical flat indices). The subset is read in the memory order of
-    the reference output (its dimensions by falling stride), through positions computed
-    once: a channels-last output is then a view, not first copied into logical order. A point
-    whose output is laid out otherwise still gets the right values, through a copy."""
-
-    def __init__(self, output: torch.Tensor, index: torch.Tensor | None) -> None:
-        self.index = index
-        self.order = sorted(range(output.dim()), key=lambda d: -output.stride(d))
-        if index is not None:
-            shape = [output.shape[d] for d in self.order]
-            place = torch.ones(len(shape), dtype=torch.long)
-            for d in range(len(shape) - 2, -1, -1):
-                place[d] = place[d + 1] * shape[d + 1]
-            coords = torch.unravel_index(index, output.shape)
-            self.positions = sum(coords[d] * place[k] for k, d in enumerate(self.order))
-
-    def __call__(self, output: torch.Tensor) -> torch.Tensor:
-        if self.index is None:
-            return output.reshape(-1)
-        # index_select: 2.5× faster than advanced indexing on a few thousand elements
-        return output.permute(self.order).reshape(-1).index_select(0, self.positions)
-
-
-def _point_runner(rest, h, recorder, target, loss_fn, tied: bool) -> Callable:
-    """``run(params, buffers) -> (loss, [captured])`` for one point (vmap-able)."""
-
-    def run(params, buffers):
-        recorder.reset()
-        out = functional_call(rest, (params, buffers), (h,), strict=False, tie_weights=tied)
-        kept = list(recorder.outputs)
-        loss = loss_fn(out, target) if target is not None else out.new_zeros(())
-        return loss, kept
-
-    return run
-
-
-def _one_direction(run, base, direction, ts, alpha, chunk, strategy, buffers, batchnorm,
-                   labels, bar):
-    n_points = len(ts)
-    starts, steps = [base[n] for n in direction], list(direction.values())
-    losses = torch.empty(n_points, dtype=ts.dtype, device=ts.device)
-    scaled = ts * alpha
-    # Read once: a scalar read per point would wait for the GPU at every point.
-    radii = scaled.tolist()
-    # One buffer for every layer's paths, written in place (no concatenated temporary).
-    store: torch.Tensor | None = None
-    for start in range(0, n_points, chunk):
-        tc = scaled[start:start + chunk]
-        if strategy == "loop":
-            moved = torch._foreach_add(starts, steps, alpha=radii[start])
-            params = dict(zip(direction, moved, strict=True))
-            # The model's own buffers need no swapping in: 2.8 µs per tensor and point.
-            loss, kept = run(params, {})
-            loss, kept = loss[None], [v[None] for v in kept]
-        else:
-            params = {n: base[n] + tc.view(-1, *[1] * d.dim()) * d for n, d in direction.items()}
-            # Batch-norm running statistics are updated in place along the way: each point
-            # gets its own copy, so vmap never writes one tensor from several points.
-            own = {n: b.expand(len(tc), *b.shape).clone() for n, b in buffers.items()} \
-                if batchnorm == "batch" else {}
-            loss, kept = vmap(run, in_dims=(0, 0 if own else None), randomness="same")(params,
-                                                                                      own)
-        if store is None and kept:
-            store = losses.new_empty(n_points, sum(v.shape[1] for v in kept))
-            ends = np.cumsum([v.shape[1] for v in kept])
-            columns = [slice(e - v.shape[1], e) for v, e in zip(kept, ends, strict=True)]
-        losses[start:start + len(tc)] = loss
-        if kept:
-            for v, c in zip(kept, columns, strict=True):
-                store[start:start + len(tc), c] = v
-        bar.update(len(tc))
-    paths = {} if store is None else {
-        label: store[:, c] for label, c in zip(labels, columns, strict=True)}
-    return losses, paths, store
-
-
-def _check_finite(i: int, ts, losses, paths, store, with_loss: bool) -> None:
-    # A finite sum proves every value finite in one pass without a mask; an infinite one
-    # may be an overflow of finite values, which the search below then passes.
-    if bool(losses.sum().isfinite()) and (store is None or bool(store.sum().isfinite())):
-        return
-    named = ({"loss": losses[:, None]} if with_loss else {}) | paths
-    for name, values in named.items():
-        bad = ~torch.isfinite(values).all(dim=1)
-        if bad.any():
-            j = int(bad.nonzero()[0])
-            raise NetspectraError(
-                f"non-finite {name} along direction {i} at point {j} (t = {float(ts[j]):.4g}); "
-                "a smaller alpha or float64 may help"
-            )
-
-
 def _walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points, batchnorm, seed,
-          modules, norm, max_neurons, memory_budget, strategy, chunk_points, progress):
-    """Validate the arguments and return ``(direction list, seeds, iterator)``."""
-    if not isinstance(model, nn.Module):
-        raise NetspectraError(f"model must be an nn.Module; found {type(model).__name__}")
-    if not isinstance(x, torch.Tensor) or x.numel() == 0:
-        raise NetspectraError("x must be a non-empty tensor (a batch of inputs)")
-    if target is not None and not isinstance(target, torch.Tensor):
-        raise NetspectraError(f"target must be a tensor; found {type(target).__name__}")
+          modules, norm, max_neurons, memory_budget, strategy, chunk_points, progress,
+          shared=()):
+    """Validate the arguments and return ``(direction list, seeds, iterator)`` (the engine's
+    :func:`._engine.iter_walk`; ``shared`` groups layers recorded at the same positions)."""
+    check_input(model, x)
+    check_target(target, loss_fn)
     alpha = positive(alpha, "alpha")
     n_points = at_least(n_points, MIN_POINTS, "n_points")
+    seed = seed_value(seed)
+    flag(progress, "progress")
+    count = directions if isinstance(directions, (int, np.integer)) else 1
+    if isinstance(directions, Sequence) and not isinstance(directions, (str, bytes)):
+        count = len(directions)
+    within_operations(max(1, count) * n_points * LOOP_STEP_OPERATIONS, "n_points × directions",
+                      f"{n_points} points along each of {count} direction(s)")
     choice(batchnorm, BATCHNORM_MODES, "batchnorm")
     choice(norm, DIRECTION_NORMS, "norm")
     choice(strategy, STRATEGIES, "strategy")
@@ -481,10 +240,10 @@ def _walk(model, x, directions, *, target, loss_fn, layers, alpha, n_points, bat
     if chunk_points is not None:
         chunk_points = at_least(chunk_points, 1, "chunk_points")
     dirs, seeds = _direction_list(model, directions, seed, modules, norm)
-    it = _iter_walk(model, x, dirs, target=target, loss_fn=loss_fn, layers=layers, alpha=alpha,
+    it = iter_walk(model, x, dirs, target=target, loss_fn=loss_fn, layers=layers, alpha=alpha,
                     n_points=n_points, batchnorm=batchnorm, max_neurons=max_neurons,
                     memory_budget=memory_budget, strategy=strategy, chunk_points=chunk_points,
-                    seed=seed, progress=progress)
+                    seed=seed, progress=progress, shared=shared)
     return dirs, seeds, it
 
 
@@ -516,14 +275,17 @@ def walk_paths(
                      modules=modules, norm=norm, max_neurons=max_neurons,
                      memory_budget=memory_budget, strategy=strategy, chunk_points=chunk_points,
                      progress=progress)
-    labels, index, _, _ = next(it)
-    ts = np.linspace(0.0, 1.0, n_points)
-    losses, layer_paths = [], {label: [] for label in labels}
-    for i, (loss, paths, store) in enumerate(it):
-        _check_finite(i, ts, loss, paths, store, target is not None)
-        losses.append(loss.cpu().numpy())
-        for label, p in paths.items():
-            layer_paths[label].append(p.cpu().numpy())
+    # Closed also when this raises: the engine holds no_grad, hooks and the model's
+    # saved state until it finishes.
+    with closing(it):
+        labels, index, _, _ = next(it)
+        ts = np.linspace(0.0, 1.0, n_points)
+        losses, layer_paths = [], {label: [] for label in labels}
+        for i, (loss, paths, store) in enumerate(it):
+            check_finite(i, ts, loss, paths, store, target is not None)
+            losses.append(loss.cpu().numpy())
+            for label, p in paths.items():
+                layer_paths[label].append(p.cpu().numpy())
     return WalkPaths(
         t=ts,
         loss=np.stack(losses) if target is not None else None,
@@ -625,37 +387,43 @@ def walk(
     Walk
         Spectra per layer and direction, the loss paths and spectra, and the directions.
     """
+    for name, value in (("derivative", derivative), ("detrend", detrend),
+                        ("keep_directions", keep_directions)):
+        flag(value, name)
     dirs, seeds, it = _walk(model, x, directions, target=target, loss_fn=loss_fn,
                             layers=layers, alpha=alpha, n_points=n_points, batchnorm=batchnorm,
                             seed=seed, modules=modules, norm=norm, max_neurons=max_neurons,
                             memory_budget=memory_budget, strategy=strategy,
                             chunk_points=chunk_points, progress=progress)
-    labels, _, kept, used = next(it)
-    ts = np.linspace(0.0, 1.0, n_points)
-    n_k = n_points // 2
-    layer_power = np.zeros((len(labels), len(dirs), n_k))
-    layer_valid = np.zeros((len(labels), len(dirs)), dtype=np.int64)
-    losses = []
-    conventions = {"derivative": derivative, "detrend": detrend}
-    for i, (loss, paths, store) in enumerate(it):
-        _check_finite(i, ts, loss, paths, store, target is not None)
-        losses.append(loss.cpu().numpy())
-        if not paths:
-            continue
-        # Layer by layer: each transform's temporaries then stay in cache.
-        spectra = [mean_path_power(p, **conventions) for p in paths.values()]
-        layer_power[:, i] = torch.stack([p for p, _ in spectra]).cpu().numpy()
-        layer_valid[:, i] = torch.stack([c for _, c in spectra]).cpu().numpy()
+    # Closed also when this raises: the engine holds no_grad, hooks and the model's
+    # saved state until it finishes.
+    with closing(it):
+        labels, _, kept, used = next(it)
+        ts = np.linspace(0.0, 1.0, n_points)
+        n_k = n_points // 2
+        layer_power = np.zeros((len(labels), len(dirs), n_k))
+        layer_valid = np.zeros((len(labels), len(dirs)), dtype=np.int64)
+        losses = []
+        conventions = {"derivative": derivative, "detrend": detrend}
+        for i, (loss, paths, store) in enumerate(it):
+            check_finite(i, ts, loss, paths, store, target is not None)
+            losses.append(loss.cpu().numpy())
+            if not paths:
+                continue
+            # Layer by layer: each transform's temporaries then stay in cache.
+            spectra = [mean_path_power(p, **conventions) for p in paths.values()]
+            layer_power[:, i] = torch.stack([p for p, _ in spectra]).cpu().numpy()
+            layer_valid[:, i] = torch.stack([c for _, c in spectra]).cpu().numpy()
     k = np.arange(1, n_k + 1)
     loss_power = None
     if target is not None:
         _, loss_power, valid = path_power_spectrum(np.stack(losses), **conventions)
         if not valid.all():
-            warnings.warn(f"{int((~valid).sum())} loss path(s) are constant; their spectra "
-                          "are zero", stacklevel=2)
+            warn_caller(f"{int((~valid).sum())} loss path(s) are constant; their spectra "
+                        "are zero")
     if (layer_valid == 0).any():
-        warnings.warn("some layers have only constant paths along some directions (dead "
-                      "units?); their spectra are zero (see Walk.layer_valid)", stacklevel=2)
+        warn_caller("some layers have only constant paths along some directions (dead "
+                    "units?); their spectra are zero (see Walk.layer_valid)")
     shapes = {n: list(p.shape) for n, p in model.named_parameters()}
     names = [n for n in shapes if any(n in d for d in dirs)]
     return Walk(

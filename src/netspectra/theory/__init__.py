@@ -1,8 +1,9 @@
 """Analytical layer, NumPy/SciPy only: ReLU series, DC, harmonic distortion, Chebyshev fits."""
 
 from .activations import ACTIVATION_NAMES, activation
+from .band_correlation import DEFAULT_BANDS, band_centres, band_correlation, band_gains
 from .chebyshev import ChebyshevFit, chebyshev_fit
-from .components import ToneComponents, predicted_components, tone_signal
+from .components import AliasingWarning, ToneComponents, predicted_components, tone_signal
 from .convergence import (
     SeriesConvergence,
     convergence_order,
@@ -24,7 +25,6 @@ from .harmonic_distortion import (
     polynomial_spectrum_in_time,
 )
 from .roughness import (
-    CONSTANT_PATH_ULPS,
     RoughnessFit,
     RoughnessWarning,
     fractal_coefficient,
@@ -37,7 +37,8 @@ from .spectral_stats import amplitude_spectrum, bandwidth, dc_share, power_centr
 
 __all__ = [
     "ACTIVATION_NAMES",
-    "CONSTANT_PATH_ULPS",
+    "DEFAULT_BANDS",
+    "AliasingWarning",
     "BlueshiftResult",
     "ChebyshevFit",
     "RoughnessFit",
@@ -46,6 +47,9 @@ __all__ = [
     "ToneComponents",
     "activation",
     "amplitude_spectrum",
+    "band_centres",
+    "band_correlation",
+    "band_gains",
     "bandwidth",
     "blueshift",
     "chebyshev_fit",

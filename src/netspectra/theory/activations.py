@@ -1,4 +1,8 @@
-"""Activation functions as NumPy callables, looked up by name (Ringing ReLUs, App. F.1)."""
+"""Activation functions as NumPy callables, looked up by name (Ringing ReLUs, App. F.1).
+
+The names are those of :func:`netspectra.models.make_activation`, so a network and its
+Chebyshev analysis share one vocabulary.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import erf, expit
 
-from .._validation import choice
+from .._validation import choice, finite
 from ..errors import NetspectraError
 
 __all__ = ["ACTIVATION_NAMES", "activation"]
@@ -22,15 +26,21 @@ def _elu(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
 
 
+def _htanh(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, -1.0, 1.0)
+
+
 _FIXED: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda x: np.maximum(x, 0.0),
     "tanh": np.tanh,
     "softplus": lambda x: np.logaddexp(0.0, x),
     "elu": _elu,
     "gelu": lambda x: 0.5 * x * (1.0 + erf(x / np.sqrt(2.0))),
-    "htanh": lambda x: np.clip(x, -1.0, 1.0),
+    "htanh": _htanh,
+    "hardtanh": _htanh,
     "selu": lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0.0))),
     "sigmoid": expit,
+    "linear": lambda x: np.asarray(x, dtype=np.float64),
 }
 
 ACTIVATION_NAMES: tuple[str, ...] = (*_FIXED, "lrelu")
@@ -45,8 +55,9 @@ def activation(
     ----------
     name : str or callable
         One of :data:`ACTIVATION_NAMES` (``relu``, ``tanh``, ``softplus``, ``elu``, ``gelu``
-        (exact, erf form), ``htanh`` (clip to [-1, 1]), ``selu``, ``sigmoid``, ``lrelu``), or
-        any callable mapping an array to an array of the same shape (returned unchanged).
+        (exact, erf form), ``htanh``/``hardtanh`` (clip to [-1, 1]), ``selu``, ``sigmoid``,
+        ``linear`` (the identity), ``lrelu``), or any callable mapping an array to an array of
+        the same shape (returned unchanged).
     slope : float, optional
         Negative slope of ``lrelu`` (default 0.01, PyTorch's); only valid with ``lrelu``.
     """
@@ -63,7 +74,5 @@ def activation(
                 f"slope applies to 'lrelu' only; found slope={slope} for {name!r}"
             )
         return _FIXED[name]
-    s = _DEFAULT_SLOPE if slope is None else float(slope)
-    if not np.isfinite(s):
-        raise NetspectraError(f"slope must be finite; found {slope}")
+    s = _DEFAULT_SLOPE if slope is None else finite(slope, "slope")
     return lambda x: np.where(x > 0, x, s * x)

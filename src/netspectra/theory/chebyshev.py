@@ -23,7 +23,8 @@ import numpy as np
 from numpy.polynomial import Chebyshev, Polynomial
 from numpy.polynomial import chebyshev as cheb
 
-from .._validation import at_least
+from .._plotting import figure_axes
+from .._validation import as_real_array, at_least, pair, within_bytes, within_operations
 from .._validation import interval as _interval
 from ..errors import NetspectraError
 from ..results import Result
@@ -65,12 +66,26 @@ class ChebyshevFit(Result):
         return self.chebyshev.size - 1
 
     def __call__(self, t) -> np.ndarray:
-        """The fitted polynomial at ``t`` (Chebyshev form, the numerically stable one)."""
-        return Chebyshev(self.chebyshev, domain=self.interval)(np.asarray(t, dtype=np.float64))
+        """The fitted polynomial at ``t`` (Chebyshev form, the numerically stable one).
+
+        ``t`` must be real and finite; far outside the interval the polynomial grows as
+        ``|t|^degree``, and where that overflows float64 a NetspectraError names ``t``.
+        """
+        t = as_real_array(t, "t")
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
+            y = Chebyshev(self.chebyshev, domain=self.interval)(t)
+        if not np.all(np.isfinite(y)):
+            raise NetspectraError(
+                f"t: the degree-{self.degree} fit overflows float64 at |t| up to "
+                f"{np.max(np.abs(t)):g} (fitted on {self.interval})"
+            )
+        return y
 
     def plot(self, ax=None, *, function: Callable[[np.ndarray], np.ndarray] | None = None):
         """Draw the fit (and ``function``, if given) over the interval (RR Fig. 18)."""
-        fig, ax = _axes(ax)
+        if function is not None and not callable(function):
+            raise NetspectraError(f"function must be callable; found {type(function).__name__}")
+        fig, ax = figure_axes(ax, (5, 3.5))
         t = np.linspace(*self.interval, 801)
         if function is not None:
             ax.plot(t, function(t), color="0.6", lw=3, label=self.name)
@@ -78,15 +93,6 @@ class ChebyshevFit(Result):
         ax.set(xlabel="t", ylabel="activation", title=self.name)
         ax.legend()
         return fig
-
-
-def _axes(ax):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        return fig, ax
-    return ax.figure, ax
 
 
 def chebyshev_fit(
@@ -119,20 +125,28 @@ def chebyshev_fit(
     """
     degree = at_least(degree, 0, "degree")
     n_points = at_least(n_points, degree + 1, "n_points")
-    if np.ndim(interval) != 1 or len(interval) != 2:
-        raise NetspectraError(f"interval must be a pair (LO, HI); found {interval!r}")
-    lo, hi = _interval(*interval, "interval")
+    # The least-squares problem holds an n_points × (degree + 1) Vandermonde matrix.
+    within_bytes(8 * n_points * (degree + 1), "n_points", "the least-squares matrix")
+    within_operations(n_points * (degree + 1) ** 2, "degree", "the least-squares fit")
+    lo, hi = _interval(*pair(interval, "interval"), "interval")
     fn = _activation(activation, slope=slope)
     t = np.linspace(lo, hi, n_points)
-    y = np.asarray(fn(t), dtype=np.float64)
-    if y.shape != t.shape or not np.all(np.isfinite(y)):
+    y = as_real_array(fn(t), "activation's output")
+    if y.shape != t.shape:
         raise NetspectraError(
-            f"activation must return {t.shape[0]} finite values for {t.shape[0]} inputs"
+            f"activation must return {t.shape[0]} values for {t.shape[0]} inputs; found shape "
+            f"{y.shape}"
         )
     u = (2.0 * t - lo - hi) / (hi - lo)
     coef = cheb.chebfit(u, y, degree)
-    monomial = Chebyshev(coef, domain=[lo, hi]).convert(kind=Polynomial).coef
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused just below
+        monomial = Chebyshev(coef, domain=[lo, hi]).convert(kind=Polynomial).coef
     monomial = np.pad(monomial, (0, degree + 1 - monomial.size))
+    if not np.all(np.isfinite(monomial)):
+        raise NetspectraError(
+            f"interval {interval!r} is too narrow or too wide for a degree-{degree} expansion in "
+            "powers of t: its monomial coefficients overflow float64"
+        )
     name = activation if isinstance(activation, str) else "callable"
     if name == "lrelu" and slope is not None:
         name = f"lrelu_{slope:g}"

@@ -9,18 +9,28 @@ amplitudes keyed by frequency, so coinciding products of harmonically related to
 
 from __future__ import annotations
 
-import warnings
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_real_array, at_least, positive
+from .._plotting import figure_axes
+from .._validation import (
+    LOOP_STEP_OPERATIONS,
+    as_real_array,
+    at_least,
+    in_range,
+    positive,
+    within_bytes,
+    within_operations,
+)
+from .._warnings import warn_caller
 from ..errors import NetspectraError
 from ..results import Result
-from .series import relu_series_coefficients, series_scale
+from .series import _unit_form, relu_series_coefficients
 from .spectral_stats import amplitude_spectrum
 
-__all__ = ["ToneComponents", "predicted_components", "tone_signal"]
+__all__ = ["AliasingWarning", "ToneComponents", "predicted_components", "tone_signal"]
 
 # Frequencies closer than this (Hz, relative to the largest) are one component.
 _MERGE = 1e-9
@@ -30,7 +40,12 @@ def tone_signal(amplitudes, frequencies, phases=None, *, t) -> np.ndarray:
     """``Σ_i a_i cos(2π f_i t + φ_i)`` at times ``t`` (s); frequencies in Hz, phases in rad."""
     a, f, p = _tones(amplitudes, frequencies, phases)
     t = as_real_array(t, "t")
-    return np.cos(2 * np.pi * np.multiply.outer(t, f) + p) @ a
+    within_bytes(16 * t.size * f.size, "t", "the tones at every time")
+    with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+        phase = 2 * np.pi * np.multiply.outer(t, f) + p
+    if not np.all(np.isfinite(phase)):
+        raise NetspectraError("t × frequencies too large: the phases overflow float64")
+    return np.cos(phase) @ a
 
 
 def _tones(amplitudes, frequencies, phases):
@@ -44,6 +59,10 @@ def _tones(amplitudes, frequencies, phases):
         )
     if np.any(f < 0):
         raise NetspectraError(f"frequencies must be >= 0 Hz; found {f.min()}")
+    with np.errstate(over="ignore"):
+        total = np.abs(a).sum()
+    if not np.isfinite(total):
+        raise NetspectraError("amplitudes: their sum Σ|a_i| overflows float64")
     return a, f, p
 
 
@@ -81,17 +100,18 @@ class ToneComponents(Result):
         return float((self.amplitude * np.cos(self.phase))[at0].sum())
 
     def measured(self, signal, fs: float) -> np.ndarray:
-        """Amplitudes of ``signal`` (sampled at ``fs`` Hz) at the nearest FFT bins of the
-        components, for comparison with :attr:`amplitude`."""
+        """Amplitudes of ``signal`` (1-D, at least 2 samples at ``fs`` Hz) at the nearest FFT
+        bins of the components, for comparison with :attr:`amplitude`."""
+        signal = as_real_array(signal, "signal", ndim=1)
+        if signal.size < 2:
+            raise NetspectraError(f"signal must hold at least 2 samples; found {signal.size}")
         f, amp = amplitude_spectrum(signal, fs)
         idx = np.clip(np.rint(self.frequency / (f[1] - f[0])).astype(int), 0, f.size - 1)
         return amp[idx]
 
     def plot(self, ax=None, *, measured_f=None, measured_amplitude=None):
         """Predicted amplitudes (log scale), optionally over a measured spectrum."""
-        import matplotlib.pyplot as plt
-
-        fig, ax = (plt.subplots(figsize=(6, 3.5)) if ax is None else (ax.figure, ax))
+        fig, ax = figure_axes(ax, (6, 3.5))
         if measured_f is not None:
             ax.semilogy(measured_f, measured_amplitude, color="0.7", lw=1, label="FFT of ReLU(x)")
         keep = self.amplitude > 0
@@ -154,13 +174,21 @@ def predicted_components(
     """
     a, f, p = _tones(amplitudes, frequencies, phases)
     n_terms = at_least(n_terms, 1, "n_terms")
-    a_scale = series_scale(np.array([np.abs(a).sum()]), scale)
+    max_components = at_least(max_components, 1, "max_components")
+    alias_tolerance = in_range(alias_tolerance, "alias_tolerance", 0.0, 1.0)
+    fs = None if fs is None else positive(fs, "fs")
+    _check_expansion(f, n_terms, max_components)
+    total = float(np.abs(a).sum())
+    # The model is positively homogeneous: expand the tones divided by a power of two u
+    # (with A / u²), so that no product of amplitudes overflows, and scale back at the end.
+    u, unit_a, root_a = _unit_form(np.array([total]), scale)
     fmax = max(float(f.max()), 1.0)
-    # Two-sided spectrum of x: (a/2) e^{±iφ} at ±f.
+    # Two-sided spectrum of x / u: (a/2u) e^{±iφ} at ±f.
     fx = np.concatenate((f, -f))
-    cx = np.concatenate((a * np.exp(1j * p), a * np.exp(-1j * p))) / 2
+    half = a / (2 * u)  # real division: complex division can turn subnormals into NaN
+    cx = np.concatenate((half * np.exp(1j * p), half * np.exp(-1j * p)))
     fm, cm = _times(fx, cx, fx, cx, fmax)
-    cm = cm / a_scale if a_scale > 0 else cm * 0
+    cm = cm / unit_a if unit_a > 0 else cm * 0
     cm[np.flatnonzero(fm == 0)] -= 1.0  # m = x²/A - 1
     c = relu_series_coefficients(n_terms)
     fp, cp = np.zeros(1), np.ones(1, dtype=np.complex128)  # m^0
@@ -174,8 +202,8 @@ def predicted_components(
                 f"frequencies at order {n}; use fewer terms or tones"
             )
         fy, cy = _merge(np.concatenate((fy, fp)), np.concatenate((cy, c[n] * cp)), fmax)
-    cy = cy * np.sqrt(a_scale) / 2
-    fy, cy = _merge(np.concatenate((fy, fx)), np.concatenate((cy, cx / 2)), fmax)
+    cy = cy * root_a / 2
+    fy, cy = _merge(np.concatenate((fy, fx)), np.concatenate((cy, cx * u / 2)), fmax)
     one = fy >= 0
     freq, coef = fy[one], cy[one]
     amp = np.where(freq == 0, np.abs(coef), 2 * np.abs(coef))
@@ -188,8 +216,31 @@ def predicted_components(
     d = np.where(even & ((d < 0) | (deg[idx] < d)), deg[idx], d)
     result = ToneComponents(freq, amp, phase, d, np.maximum(d, 0) // 2)
     if fs is not None:
-        _warn_alias(result, positive(fs, "fs"), alias_tolerance)
+        _warn_alias(result, fs, alias_tolerance)
     return result
+
+
+def _check_expansion(f: np.ndarray, n_terms: int, max_components: int) -> None:
+    """Refuse up front an expansion that must outgrow ``max_components`` (the frequencies of
+    ``m^n`` include ``0, ±2f, …, ±2n f`` for any tone ``f > 0``), whose highest product
+    frequency overflows, or whose products of the tones' spectra would not fit in memory."""
+    if f.max() > 0 and 2 * (n_terms - 1) + 1 > max_components:
+        raise NetspectraError(
+            f"n_terms={n_terms} expands into more than max_components={max_components} "
+            "frequencies; use fewer terms"
+        )
+    if not np.isfinite(2.0 * n_terms * float(f.max())):
+        raise NetspectraError(
+            f"frequencies too high: their {2 * n_terms}-fold sums overflow float64"
+        )
+    products = (2 * f.size) ** 2 + 1  # frequencies of m = x²/A - 1
+    # m^n holds at most products^n frequencies, and the loop stops at max_components.
+    reach = max_components
+    if (n_terms - 1) * math.log(products) < math.log(max_components):
+        reach = products ** (n_terms - 1)
+    within_bytes(48 * reach * products, "max_components", "the products of the spectra")
+    within_operations(n_terms * (reach * products + LOOP_STEP_OPERATIONS), "n_terms",
+                      "the expansion")
 
 
 def _degrees(fx, n_terms, fmax, max_components):
@@ -210,15 +261,19 @@ def _degrees(fx, n_terms, fmax, max_components):
     return allf[first], alld[first]
 
 
+class AliasingWarning(RuntimeWarning):
+    """Predicted output power above the Nyquist frequency: sampled at ``fs``, those
+    components alias onto lower frequencies."""
+
+
 def _warn_alias(components: ToneComponents, fs: float, tolerance: float) -> None:
     power = np.where(components.frequency > 0, components.amplitude**2 / 2, 0.0)
     total = power.sum()
     above = power[components.frequency > fs / 2].sum()
     if total > 0 and above / total > tolerance:
-        warnings.warn(
+        warn_caller(
             f"{100 * above / total:.3g} % of the predicted output power (DC excluded) lies above "
             f"the Nyquist frequency {fs / 2:g} Hz and would alias at fs = {fs:g} Hz "
             f"(highest component {components.frequency.max():g} Hz)",
-            RuntimeWarning,
-            stacklevel=2,
+            AliasingWarning,
         )

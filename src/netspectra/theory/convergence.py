@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_real_array, at_least
+from .._plotting import figure_axes
+from .._validation import LOOP_STEP_OPERATIONS, as_real_array, at_least, within_operations
 from ..errors import NetspectraError
 from ..results import Result
-from .series import _m, relu_series_coefficients, series_scale
+from ._scaling import power_of_two_below
+from .series import _m, _unit_form, relu_series_coefficients
 
 __all__ = [
     "SeriesConvergence",
@@ -31,12 +33,22 @@ __all__ = [
 ]
 
 
-def rrmse_percent(approx, exact) -> float:
-    """Relative RMS error in percent: ``100 sqrt(mean((approx - exact)²) / mean(exact²))``."""
+def _pair_of_signals(approx, exact) -> tuple[np.ndarray, np.ndarray, float]:
+    """Both signals divided by a power of two near their largest magnitude (exact, and no
+    square or difference can overflow), and that power."""
     approx = as_real_array(approx, "approx")
     exact = as_real_array(exact, "exact")
     if approx.shape != exact.shape:
-        raise NetspectraError(f"approx and exact must match; found {approx.shape}, {exact.shape}")
+        raise NetspectraError(
+            f"approx and exact must match in shape; found {approx.shape}, {exact.shape}"
+        )
+    p = power_of_two_below(max(float(np.max(np.abs(approx))), float(np.max(np.abs(exact)))))
+    return approx / p, exact / p, p
+
+
+def rrmse_percent(approx, exact) -> float:
+    """Relative RMS error in percent: ``100 sqrt(mean((approx - exact)²) / mean(exact²))``."""
+    approx, exact, _ = _pair_of_signals(approx, exact)
     ref = np.mean(exact * exact)
     if ref == 0:
         raise NetspectraError("exact must not be all zeros (relative error undefined)")
@@ -44,18 +56,31 @@ def rrmse_percent(approx, exact) -> float:
 
 
 def max_abs_error(approx, exact) -> float:
-    """``max |approx - exact|`` in the units of the signal."""
-    return float(np.max(np.abs(as_real_array(approx, "approx") - as_real_array(exact, "exact"))))
+    """``max |approx - exact|`` in the units of the signal (arrays of equal shape)."""
+    approx, exact, p = _pair_of_signals(approx, exact)
+    error = float(np.max(np.abs(approx - exact))) * p
+    if not np.isfinite(error):
+        raise NetspectraError("approx - exact overflows float64 (|difference| > 1.8e308)")
+    return error
 
 
 def convergence_order(n_terms, errors) -> float:
     """Empirical algebraic order ``p`` of ``error ~ N^(-p)``: minus the least-squares slope of
-    ``log error`` against ``log N`` (points with zero error are left out)."""
+    ``log error`` against ``log N`` (points with zero error are left out). ``n_terms`` must be
+    positive and hold at least two distinct values among the kept points."""
     n = as_real_array(n_terms, "n_terms", ndim=1)
     e = as_real_array(errors, "errors", ndim=1)
+    if n.shape != e.shape:
+        raise NetspectraError(
+            f"n_terms and errors must have equal lengths; found {n.size}, {e.size}"
+        )
+    if np.any(n <= 0) or np.any(e < 0):
+        raise NetspectraError("n_terms must be positive and errors non-negative")
     keep = e > 0
-    if n.shape != e.shape or keep.sum() < 2:
-        raise NetspectraError("need at least two (N, error > 0) pairs of equal length")
+    if np.unique(n[keep]).size < 2:
+        raise NetspectraError(
+            "n_terms: need at least two distinct N with error > 0 to fit an order"
+        )
     return float(-np.polyfit(np.log(n[keep]), np.log(e[keep]), 1)[0])
 
 
@@ -75,9 +100,7 @@ class SeriesConvergence(Result):
 
     def plot(self, ax=None):
         """Log-log error against N, with the fitted power law."""
-        import matplotlib.pyplot as plt
-
-        fig, ax = (plt.subplots(figsize=(5, 3.5)) if ax is None else (ax.figure, ax))
+        fig, ax = figure_axes(ax, (5, 3.5))
         ax.loglog(self.n_terms, self.rrmse_percent, "o-", ms=3, label="relative RMS error (%)")
         ax.loglog(self.n_terms, self.max_abs_error, "s-", ms=3, label="max |error|")
         fitted = self.n_terms >= self.fit_min
@@ -96,16 +119,24 @@ def series_convergence(
 
     The partial sums are accumulated upwards (``m^n`` by repeated multiplication, |m| <= 1), so
     all N cost as much as the largest one. The order is fitted over the given ``N >= fit_min``
-    (the first few terms are pre-asymptotic).
+    (the first few terms are pre-asymptotic); it is NaN when fewer than two of them are given.
     """
     x = as_real_array(x, "x")
-    ns = np.array(sorted({at_least(int(n), 1, "n_terms") for n in n_terms}))
+    if isinstance(n_terms, (str, bytes)) or np.ndim(n_terms) != 1 or len(n_terms) == 0:
+        raise NetspectraError(f"n_terms must be a non-empty sequence of integers; found "
+                              f"{n_terms!r}")
+    ns = np.array(sorted({at_least(n, 1, "n_terms") for n in n_terms}))
+    fit_min = at_least(fit_min, 1, "fit_min")
+    if fit_min > ns[-1]:
+        raise NetspectraError(f"fit_min must be <= the largest N ({ns[-1]}); found {fit_min}")
+    within_operations(int(ns[-1]) * (x.size + LOOP_STEP_OPERATIONS), "n_terms",
+                      "the series on x")
     exact = np.maximum(x, 0.0)
-    a = series_scale(x, scale)
-    if a == 0.0:
+    p, unit_a, root_a = _unit_form(x, scale)
+    if root_a == 0.0:
         raise NetspectraError("x must not be all zeros")
     c = relu_series_coefficients(int(ns[-1]))
-    m = _m(x, a)
+    m = _m(x / p, unit_a)
     power = np.ones_like(x)
     partial = np.zeros_like(x)
     rr, mx = [], []
@@ -113,10 +144,10 @@ def series_convergence(
         partial += c[n] * power
         power *= m
         if n + 1 in ns:
-            approx = 0.5 * x + 0.5 * np.sqrt(a) * partial
+            approx = 0.5 * x + 0.5 * root_a * partial
             rr.append(rrmse_percent(approx, exact))
             mx.append(max_abs_error(approx, exact))
     rr_arr = np.array(rr)
-    fitted = ns >= at_least(fit_min, 1, "fit_min")
+    fitted = ns >= fit_min
     order = convergence_order(ns[fitted], rr_arr[fitted]) if fitted.sum() >= 2 else float("nan")
-    return SeriesConvergence(ns, rr_arr, np.array(mx), order, int(fit_min))
+    return SeriesConvergence(ns, rr_arr, np.array(mx), order, fit_min)

@@ -11,8 +11,9 @@ from math import lcm
 
 import numpy as np
 
-from .._validation import as_real_array, at_least, positive
+from .._validation import as_real_array, at_least, positive, within_bytes
 from ..errors import NetspectraError
+from ._scaling import power_of_two_below
 from .components import _tones, predicted_components, tone_signal
 
 __all__ = [
@@ -41,8 +42,12 @@ def frequency_response(taps, frequencies, fs: float) -> np.ndarray:
     h = as_real_array(taps, "taps", ndim=1)
     f = as_real_array(frequencies, "frequencies")
     fs = positive(fs, "fs")
-    k = np.arange(h.size)
-    return np.exp(-2j * np.pi * np.multiply.outer(f / fs, k)) @ h
+    within_bytes(32 * f.size * h.size, "taps", "the response at every frequency")
+    with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+        cycles = np.multiply.outer(f / fs, np.arange(h.size))
+    if not np.all(np.isfinite(cycles)):
+        raise NetspectraError("frequencies / fs too large: the phases overflow float64")
+    return np.exp(-2j * np.pi * cycles) @ h
 
 
 def filtered_tone_dc(amplitude, frequency, taps, fs: float) -> np.ndarray:
@@ -60,7 +65,14 @@ def filtered_tone_dc(amplitude, frequency, taps, fs: float) -> np.ndarray:
         Sampling rate in Hz.
     """
     a = as_real_array(amplitude, "amplitude")
-    return np.abs(a) * np.abs(frequency_response(taps, frequency, fs)) / np.pi
+    f = as_real_array(frequency, "frequency")
+    try:
+        np.broadcast_shapes(a.shape, f.shape)
+    except ValueError as exc:
+        raise NetspectraError(
+            f"amplitude and frequency must broadcast; found shapes {a.shape}, {f.shape}"
+        ) from exc
+    return np.abs(a) * np.abs(frequency_response(taps, f, fs)) / np.pi
 
 
 def multitone_dc_series(amplitudes, frequencies, phases=None, *, n_terms: int = 50) -> float:
@@ -85,10 +97,15 @@ def multitone_dc_mean(
     ReLU kink (error ~ 1e-9 relative at the default).
     """
     a, f, p = _tones(amplitudes, frequencies, phases)
-    at_least(samples, 2, "samples")
+    # ReLU(u y) = u ReLU(y): average with amplitudes divided by a power of two u near the
+    # largest, so that the sum over the period cannot overflow.
+    u = power_of_two_below(float(np.max(np.abs(a))))
+    a = a / u
+    samples = at_least(samples, 2, "samples")
+    max_denominator = at_least(max_denominator, 1, "max_denominator")
     fmax = float(f.max())
     if fmax == 0:
-        return float(np.maximum(np.sum(a * np.cos(p)), 0.0))
+        return u * float(np.maximum(np.sum(a * np.cos(p)), 0.0))
     ratios = [Fraction(v / fmax).limit_denominator(max_denominator) for v in f]
     if any(abs(float(r) - v / fmax) > 1e-12 for r, v in zip(ratios, f, strict=True)):
         raise NetspectraError(
@@ -98,5 +115,8 @@ def multitone_dc_mean(
     q = lcm(*(r.denominator for r in ratios))  # max f = q · f0 with f0 = gcd of the tones
     f0 = fmax / q
     n = samples * q
+    within_bytes(16 * n * f.size, "samples", f"{f.size} tones at {samples} samples per period "
+                 f"of the highest over their common period ({q} of them at "
+                 f"max_denominator={max_denominator})")
     t = np.arange(n) / (n * f0)
-    return float(np.maximum(tone_signal(a, f, p, t=t), 0.0).mean())
+    return u * float(np.maximum(tone_signal(a, f, p, t=t), 0.0).mean())

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import fftconvolve
 
-from .._validation import as_real_array, at_least
+from .._plotting import figure_axes
+from .._validation import (
+    LOOP_STEP_OPERATIONS,
+    as_real_array,
+    at_least,
+    rng_seed,
+    within_bytes,
+    within_operations,
+)
 from ..errors import NetspectraError
 from ..results import Result
 from .spectral_stats import bandwidth
@@ -27,12 +35,39 @@ __all__ = [
 
 
 def _centred(z) -> np.ndarray:
-    z = np.asarray(z, dtype=np.complex128)
+    try:
+        raw = np.asarray(z)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise NetspectraError(f"z must be a numeric array; found {type(z).__name__}") from exc
+    if raw.dtype.kind not in "biufc":
+        raise NetspectraError(f"z must be a numeric array; found dtype {raw.dtype}")
+    z = raw.astype(np.complex128)
     if z.ndim != 1 or z.size % 2 == 0:
         raise NetspectraError(f"z must be 1-D of odd length (k = -K..K); found shape {z.shape}")
     if not np.all(np.isfinite(z)):
         raise NetspectraError("z must be finite")
     return z
+
+
+def _inputs(z, coefficients) -> tuple[np.ndarray, np.ndarray, int]:
+    """Checked ``z`` and ``a`` and the half-width ``J K`` of the result, refused up front when
+    the result or the J convolutions are too large."""
+    z = _centred(z)
+    a = as_real_array(coefficients, "coefficients", ndim=1)
+    half = (a.size - 1) * (z.size // 2)
+    within_bytes(64 * (2 * half + 1), "coefficients", "the spectrum of φ(p)")
+    within_operations(a.size * (2 * half + 1 + LOOP_STEP_OPERATIONS), "coefficients",
+                      "the repeated convolutions")
+    return z, a, half
+
+
+def _finite(spectrum: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(spectrum)):
+        raise NetspectraError(
+            "coefficients: the spectrum of φ(p) overflows float64 (the powers of p times the "
+            "coefficients exceed 1.8e308)"
+        )
+    return spectrum
 
 
 def _pad(z: np.ndarray, half: int) -> np.ndarray:
@@ -56,31 +91,29 @@ def polynomial_spectrum(z, coefficients) -> np.ndarray:
         Centred coefficients ``Σ_j a_j z^{⊛j}`` of ``φ(p)``, for ``k = -JK..JK``. Each
         convolution is FFT-based on the full linear support (``fftconvolve``), so nothing wraps.
     """
-    z = _centred(z)
-    a = as_real_array(coefficients, "coefficients", ndim=1)
-    half = (a.size - 1) * (z.size // 2)
+    z, a, half = _inputs(z, coefficients)
     out = np.zeros(2 * half + 1, dtype=np.complex128)
     out[half] = a[0]
     power = np.ones(1, dtype=np.complex128)
-    for aj in a[1:]:
-        power = fftconvolve(power, z)
-        out += aj * _pad(power, half)
-    return out
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused by _finite
+        for aj in a[1:]:
+            power = fftconvolve(power, z)
+            out += aj * _pad(power, half)
+    return _finite(out)
 
 
 def polynomial_spectrum_in_time(z, coefficients) -> np.ndarray:
     """The same spectrum as :func:`polynomial_spectrum`, computed in time: ``p`` is sampled at
     ``2JK + 1`` points of its period (enough that ``φ(p)`` does not alias), ``φ`` applied
     pointwise, and the DFT taken. The oracle for :func:`polynomial_spectrum`."""
-    z = _centred(z)
-    a = as_real_array(coefficients, "coefficients", ndim=1)
-    half = (a.size - 1) * (z.size // 2)
+    z, a, half = _inputs(z, coefficients)
     if half == 0:
         return np.array([a[0]], dtype=np.complex128)
     n = 2 * half + 1
     p = np.fft.ifft(np.fft.ifftshift(_pad(z, half))) * n
-    y = np.polynomial.polynomial.polyval(p, a)
-    return np.fft.fftshift(np.fft.fft(y)) / n
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused by _finite
+        y = np.polynomial.polynomial.polyval(p, a)
+        return _finite(np.fft.fftshift(np.fft.fft(y)) / n)
 
 
 @dataclass(frozen=True)
@@ -100,7 +133,7 @@ class BlueshiftResult(Result):
         """Power spectra per step on log axes (RR Fig. 3 style: darker = more steps)."""
         import matplotlib.pyplot as plt
 
-        fig, ax = (plt.subplots(figsize=(5, 3.5)) if ax is None else (ax.figure, ax))
+        fig, ax = figure_axes(ax, (5, 3.5))
         k = np.arange(1, self.power.shape[1])
         colours = plt.cm.viridis(np.linspace(0, 0.9, self.power.shape[0]))
         for s, (row, col) in enumerate(zip(self.power, colours, strict=True)):
@@ -121,10 +154,18 @@ def blueshift(
     removes the DC and rescales to unit variance (``Σ_{k≠0} |z_k|² = 1``), so that the next
     step sees the same amplitude range, as batch normalisation would.
     """
+    if not isinstance(name, str):
+        raise NetspectraError(f"name must be a string; found {type(name).__name__}")
     band = at_least(band, 1, "band")
     steps = at_least(steps, 0, "steps")
     k_max = at_least(k_max, band, "k_max")
-    rng = np.random.default_rng(seed)
+    coefficients = as_real_array(coefficients, "coefficients", ndim=1)
+    half = (coefficients.size - 1) * k_max
+    within_bytes(16 * (steps + 1) * (k_max + 1), "steps and k_max", "the spectra of every step")
+    within_bytes(64 * (2 * half + 1), "k_max", "the spectrum of one step")
+    within_operations(steps * coefficients.size * (2 * half + 1 + LOOP_STEP_OPERATIONS),
+                      "steps", "the steps")
+    rng = np.random.default_rng(rng_seed(seed, "seed"))
     z = np.zeros(2 * k_max + 1, dtype=np.complex128)
     pos = np.exp(2j * np.pi * rng.random(band)) / np.sqrt(2 * band)
     z[k_max + 1 : k_max + 1 + band] = pos
@@ -135,7 +176,14 @@ def blueshift(
         mid = full.size // 2
         z = full[mid - k_max : mid + k_max + 1].copy()
         z[k_max] = 0.0
-        z /= np.sqrt(np.sum(np.abs(z) ** 2))
+        ac = np.sqrt(np.sum(np.abs(z) ** 2))
+        if not (np.isfinite(ac) and ac > 0):
+            raise NetspectraError(
+                f"coefficients: step {len(rows)} leaves "
+                f"{'no' if ac == 0 else 'a non-finite'} AC power in harmonics 1..{k_max}; "
+                "the band cannot be renormalised"
+            )
+        z /= ac
         rows.append(np.abs(z[k_max:]) ** 2)
     power = np.array(rows)
     k = np.arange(k_max + 1, dtype=np.float64)

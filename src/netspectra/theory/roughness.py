@@ -19,12 +19,14 @@ raw convention is the default.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_real_array
+from .._plotting import figure_axes
+from .._validation import as_real_array, flag, in_range
+from .._validation import axis as check_axis
+from .._warnings import warn_caller
 from ..errors import NetspectraError
 from ..results import Result
 
@@ -50,18 +52,6 @@ CONSTANT_PATH_ULPS = 64
 
 class RoughnessWarning(UserWarning):
     """A power-law fit that does not describe the spectrum well (low R² in log-log)."""
-
-
-def _axis(axis, shape: tuple[int, ...]) -> int:
-    ndim = len(shape)
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not (
-        -ndim <= axis < ndim
-    ):
-        raise NetspectraError(
-            f"axis must be an integer in [-{ndim}, {ndim}) for paths of shape {shape}; "
-            f"found {axis!r}"
-        )
-    return int(axis) % ndim
 
 
 def _rounding_eps(paths) -> float:
@@ -121,7 +111,9 @@ def path_power_spectrum(
     half the Nyquist power). With ``detrend`` these hold for the detrended samples.
     """
     x = as_real_array(paths, "paths")
-    ax = _axis(axis, x.shape)
+    ax = check_axis(axis, x.shape)
+    derivative, detrend = flag(derivative, "derivative"), flag(detrend, "detrend")
+    normalize = flag(normalize, "normalize")
     n = x.shape[ax]
     if n < MIN_SAMPLES:
         raise NetspectraError(
@@ -140,7 +132,8 @@ def path_power_spectrum(
     spread = np.ptp(y, axis=1) if detrend else hi - lo
     valid = spread > CONSTANT_PATH_ULPS * _rounding_eps(paths) * np.maximum(np.abs(hi), np.abs(lo))
     k = np.arange(1, n // 2 + 1)
-    z = np.fft.rfft(y, axis=1)[:, 1:]
+    scale = _row_scale(np.maximum(np.abs(hi), np.abs(lo)))
+    z = np.fft.rfft(y if scale is None else y / scale, axis=1)[:, 1:]
     power = z.real**2 + z.imag**2
     if derivative:
         power *= k.astype(np.float64) ** 2
@@ -148,7 +141,21 @@ def path_power_spectrum(
     if normalize:
         total = power.sum(axis=1, keepdims=True)
         power = np.divide(power, total, out=np.zeros_like(power), where=valid[:, None])
+    elif scale is not None:
+        power *= scale**2
+        if not np.all(np.isfinite(power)):
+            raise NetspectraError(
+                "paths: their unnormalised power overflows float64; use normalize=True"
+            )
     return k, power.reshape(*leading, n // 2), valid.reshape(leading)
+
+
+def _row_scale(magnitude: np.ndarray) -> np.ndarray | None:
+    """Per path, a power of two near its largest magnitude to divide it by before the DFT,
+    where a square could overflow or underflow (beyond 2^±500); None where none could."""
+    if not np.any((magnitude > 2.0**500) | ((magnitude < 2.0**-500) & (magnitude > 0))):
+        return None
+    return np.ldexp(1.0, np.frexp(magnitude)[1] - 1)[:, None]
 
 
 def mean_path_spectrum(
@@ -219,9 +226,7 @@ class RoughnessFit(Result):
 
     def plot(self, ax=None):
         """Amplitude spectrum on log-log axes with the fitted power law (RR Fig. 4 style)."""
-        import matplotlib.pyplot as plt
-
-        fig, ax = (plt.subplots(figsize=(5, 3.5)) if ax is None else (ax.figure, ax))
+        fig, ax = figure_axes(ax, (5, 3.5))
         ax.loglog(self.k, self.amplitude, "o", ms=3, label="spectrum")
         ax.loglog(
             self.k,
@@ -281,6 +286,11 @@ def _log_spectra(power: np.ndarray, k, band):
     lo, hi = _band(band, k)
     in_band = (k >= lo) & (k <= hi)
     m = int(np.count_nonzero(in_band))
+    if m < 3 and band is None:
+        raise NetspectraError(
+            f"power must hold at least 6 frequency bins for the default band (the lower half); "
+            f"found {k.size}"
+        )
     if m < 3:
         raise NetspectraError(
             f"band ({lo}, {hi}) must hold at least 3 frequency bins for a fit; found {m}"
@@ -345,12 +355,7 @@ def fractal_coefficient(
         R², the band, the intercept and the fitted spectrum.
     """
     power = as_real_array(power, "power", ndim=1)
-    try:
-        min_r2 = float(min_r2)
-    except (TypeError, ValueError) as exc:
-        raise NetspectraError(f"min_r2 must be a number in [0, 1]; found {min_r2!r}") from exc
-    if not 0 <= min_r2 <= 1:
-        raise NetspectraError(f"min_r2 must be in [0, 1]; found {min_r2}")
+    min_r2 = in_range(min_r2, "min_r2", 0.0, 1.0)
     k_fit, x, y, amplitude, band = _log_spectra(power, k, band)
     slope, intercept, sse, sst, sxx = _ols(x, y)
     # Residuals at the rounding level of the log amplitudes make an exact fit however flat the
@@ -358,11 +363,10 @@ def fractal_coefficient(
     rounding = x.size * (CONSTANT_PATH_ULPS * np.finfo(np.float64).eps * np.abs(y).max()) ** 2
     r2 = 1.0 if sse <= rounding else float(1.0 - sse / sst)
     if r2 < min_r2:
-        warnings.warn(
+        warn_caller(
             f"the spectrum has no consistent power-law slope in band ({band[0]}, {band[1]}) "
             f"(R² = {r2:.3f} < min_r2 = {min_r2:g})",
             RoughnessWarning,
-            stacklevel=2,
         )
     return RoughnessFit(
         h=float(-slope),
