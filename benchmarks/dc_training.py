@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from netspectra.experiments import dc_training
-from netspectra.experiments._parallel import available_cores
+from netspectra.experiments._sweep import available_cores, tune_allocator
 
 AUTHORS_SECONDS_PER_VARIANT_RUN = 31.0 / 3
 
@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="strategies as WORKERSxTHREADS (default: the library's, one "
                              "1-thread worker per core; compare e.g. with --plans 1x2 2x1)")
     args = parser.parse_args(argv)
+    tune_allocator()  # as the workers and the command do: a 1-worker plan runs in this process
     cores = available_cores()
     plans = args.plans or [(cores, 1) if args.device == "cpu" else (1, 1)]
     runs = args.reps * len(dc_training.VARIANTS)

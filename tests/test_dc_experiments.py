@@ -7,10 +7,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _claim_checks import saved_claims, verdict
 
 from netspectra import NetspectraError
 from netspectra.experiments import reproduce
-from netspectra.experiments._parallel import plan_workers, run_units_parallel, tune_allocator
+from netspectra.experiments._sweep import tune_allocator
 from netspectra.experiments.dc_training import VARIANTS, train_variant
 from netspectra.experiments.zero_training import best_threshold_accuracy
 from netspectra.models import HeartRateCNN
@@ -24,6 +25,8 @@ def test_example_networks_bandwidth(tmp_path):
     assert np.all(np.diff(bw["differentiation"]) >= 0) and bw["differentiation"][-1] > 200
     # Moving average: bounded by the 9-tap filter's main lobe (first null 1024/9 ≈ 114 Hz).
     assert max(bw["moving_average"]) < 1024 / 9
+    claims = saved_claims(tmp_path / "example-networks")
+    assert verdict(claims, "differentiation net") and verdict(claims, "moving-average net")
     assert json.loads((tmp_path / "example-networks" / "result.json").read_text())["bandwidth_hz"]
     assert (tmp_path / "example-networks" / "spectra.png").stat().st_size > 10_000
 
@@ -48,6 +51,8 @@ def test_zero_training_dc_alone_classifies(tmp_path):
     assert res["accuracy_median"] > 0.9  # chance is 1/3
     assert res["accuracy_fraction_above_0.9"] > 0.5
     np.testing.assert_allclose(res["dc_measured"], res["dc_predicted"], rtol=0.05)
+    claims = saved_claims(tmp_path / "zero-training")
+    assert verdict(claims, "DC alone") and verdict(claims, "a|H(f)|/π")
 
 
 def test_dc_training_claims_and_resumable_units(tmp_path):
@@ -61,6 +66,13 @@ def test_dc_training_claims_and_resumable_units(tmp_path):
     assert d2["linear"] > d2["relu"] and d2["linear"] > d2["linear_dc"]
     assert res["heldout_accuracy"]["relu"] > 0.9
     assert res["final_loss"]["relu"] < res["final_loss"]["linear"]
+    claims = saved_claims(tmp_path / "dc-training")
+    assert verdict(claims, "closer to their random initialisation")
+    assert verdict(claims, "ReLU net converges to a lower loss")
+    assert verdict(claims, "DC added") == (res["final_loss"]["linear_dc"]
+                                           < res["final_loss"]["linear"])
+    ours = {row["quantity"]: row["ours"] for row in res["paper_values"]}
+    assert ours["final loss, relu (authors' run)"] == res["final_loss"]["relu"]
     # A unit run alone equals the same unit of the full run, and a rerun only loads.
     # The full run trained with 1 thread per worker; oneDNN's sums depend on the thread count.
     previous = torch.get_num_threads()
@@ -69,20 +81,13 @@ def test_dc_training_claims_and_resumable_units(tmp_path):
         alone = train_variant("linear_dc-rep000", seed=0, epochs=8, n_per_class=256)
     finally:
         torch.set_num_threads(previous)
-    units = tmp_path / "dc-training" / "units-n256-e8"
+    units = tmp_path / "dc-training" / res["units"]
     with np.load(units / "linear_dc-rep000.npz") as saved:
         np.testing.assert_array_equal(saved["distance"], alone["distance"])
         np.testing.assert_array_equal(saved["loss"], alone["loss"])
     (units / "relu-rep000.npz").unlink()
     again = reproduce("dc-training", tmp_path, quick=True, **settings)
     assert again["final_loss"] == res["final_loss"]
-
-
-def test_plan_workers_never_oversubscribes():
-    workers, threads = plan_workers(10)
-    assert threads == 1 and workers >= 1
-    with pytest.raises(NetspectraError, match="workers × threads"):
-        plan_workers(10, workers=1000, threads=1)
 
 
 def test_ppg_activations_dc_is_prominent(tmp_path):
@@ -94,6 +99,12 @@ def test_ppg_activations_dc_is_prominent(tmp_path):
     for key in ("mae_bpm", "dc_share_block1", "dc_share_block2", "peaks_bpm_block1"):
         assert key in res
     assert res["dc_share_block1"] > 0.3 and res["dc_share_block2"] > 0.3
+    claims = saved_claims(tmp_path / "ppg-activations")
+    harmonics = [abs(p - res["heart_rate_bpm"] * round(p / res["heart_rate_bpm"])) <= 7.5
+                 for p in res["peaks_bpm_block1"]]
+    assert verdict(claims, "heart rate and its harmonics") == all(harmonics)
+    assert res["network"] == "trained" and res["input_scale"] == 1.0
+    assert res["mae_bpm_by_input_scale"] is None and len(res["mae_bpm_by_band"]) == 7
     spectra = tmp_path / "ppg-activations" / "spectra"
     assert (spectra / "index.json").exists()
 
@@ -108,21 +119,16 @@ def test_ppg_activations_on_user_signal_and_weights(tmp_path):
         res = reproduce("ppg-activations", tmp_path / "out", quick=True,
                         signal=str(tmp_path / "sig.csv"), weights=str(weights), window=1)
     assert res["heart_rate_bpm"] is None and len(res["mae_history_bpm"]) == 1
+    assert res["network"] == "state_dict" and res["input_scale"] == 1.0
+    assert res["mae_bpm_by_input_scale"]["1"] == res["mae_bpm"]
     assert 120.0 in res["peaks_bpm_block1"][:2]  # the 2 Hz input tone survives the convs
+    # No true heart rate for a user's signal: only the DC claim is testable.
+    [dc_claim] = saved_claims(tmp_path / "out" / "ppg-activations")
+    assert "DC" in dc_claim["claim"]
     torch.save({"bogus": torch.zeros(1)}, weights)
     with pytest.raises(NetspectraError, match="do not fit"):
         reproduce("ppg-activations", tmp_path / "out", quick=True, weights=str(weights))
 
 
-def _square_unit(key: str) -> dict:
-    value = int(key[1:])
-    return {"square": np.array(value**2)}
-
-
-def test_parallel_units_equal_sequential(tmp_path):
-    keys = [f"u{i}" for i in range(5)]
-    (tmp_path / "par").mkdir()
-    np.savez(tmp_path / "par" / "u3.npz", square=np.array(-1))  # already done: loaded, not rerun
-    parallel = run_units_parallel(tmp_path / "par", keys, _square_unit, workers=2, threads=1)
-    assert [int(parallel[k]["square"]) for k in keys] == [0, 1, 4, -1, 16]
+def test_tune_allocator_reports_glibc():
     assert tune_allocator() == (platform.libc_ver()[0] == "glibc")

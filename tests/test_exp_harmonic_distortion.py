@@ -1,6 +1,7 @@
 """harmonic-distortion (RR eq. 6, blueshift) at quick settings."""
 
 import pytest
+from _claim_checks import saved_claims, verdict
 
 
 @pytest.fixture(scope="module")
@@ -16,5 +17,8 @@ def test_relu_widens_first(result):
     for bw in res["bandwidth_harmonics"].values():
         assert bw[0] == 8 and bw[-1] > bw[0]
     assert res["eq6_vs_time_domain_max_abs"] < 1e-9
+    claims = saved_claims(directory)
+    assert all(c["holds"] for c in claims) and len(claims) == 3
+    assert verdict(claims, "widens the band first")
     assert (directory / "bandwidth.png").stat().st_size > 0
     assert (directory / "spectra_per_step.png").stat().st_size > 0

@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pytest
+from _claim_checks import saved_claims, verdict
 
 from netspectra import NetspectraError
 from netspectra.experiments import reproduce
@@ -41,6 +42,13 @@ def test_all_layer_walk_blueshifts_with_depth(spectra):
     assert h["relu"][-1] < h["relu"][0] - 0.2
     assert h["relu_shortcut"][-1] > h["relu"][-1] + 0.2
     assert np.all(np.abs(np.array(h["relu_shortcut"]) - 1) < 0.15)
+    claims = saved_claims(spectra[1])
+    assert verdict(claims, "lowest layer's paths follow 1/k")
+    assert verdict(claims, "with shortcuts every layer stays near 1/k")
+    # tanh and softplus are not asserted to blueshift here (see README): the verdict is the
+    # run's own comparison of first and last unit.
+    assert verdict(claims, "relu's deep layers blueshift (h")
+    assert verdict(claims, "blueshift too") == all(h[v][-1] < h[v][0] for v in ("tanh", "softplus"))
     assert set(res["loss_h"]) == set(h) and all(np.isfinite(list(res["loss_h"].values())))
 
 
@@ -54,6 +62,7 @@ def test_first_layer_walk_scale_mismatch(spectra):
     assert h["relu"][-1] < -0.2
     assert h["relu_shortcut"][-1] > h["relu"][-1] + 0.3
     assert res["first_layer"] == "unit1"
+    assert verdict(saved_claims(spectra[1]), "Fig. 3b")
 
 
 def test_layer_spectra_files_and_keys(spectra):
@@ -66,7 +75,7 @@ def test_layer_spectra_files_and_keys(spectra):
     assert saved["h_per_layer"] == res["h_per_layer"]
     for name in ("all_layers_spectra.png", "first_layer_spectra.png", "h_per_layer.png"):
         assert (directory / name).stat().st_size > 10_000
-    w = Walk.load(directory / res["units"] / "relu" / "first_layer")
+    w = Walk.load(directory / "walks" / "relu" / "first_layer")
     assert w.derivative and w.layer_power.shape == (TINY["depth"], 1, TINY["points"] // 2)
     assert all(name.startswith("unit1.") for name in w.direction_names)
 
@@ -93,7 +102,7 @@ def test_layer_spectra_options_in_workers(tmp_path):
     assert len(res["train_loss"]["tanh"]) == 1 and np.isfinite(res["train_loss"]["tanh"][0])
     # Walking up the loss gradient raises the loss at first, in both walks.
     for name in ("all_layers", "first_layer"):
-        w = Walk.load(tmp_path / "layer-spectra" / res["units"] / "tanh" / name)
+        w = Walk.load(tmp_path / "layer-spectra" / "walks" / "tanh" / name)
         assert w.direction_seeds is None and w.loss[0, 1] > w.loss[0, 0]
 
 
@@ -120,6 +129,7 @@ def test_layer_walk_earlier_layers_rougher(layer_walk):
     third = len(h) // 3
     assert res["mean_h_first_third"] == pytest.approx(h[:third].mean())
     assert res["mean_h_first_third"] < res["mean_h_last_third"] - 0.2
+    assert verdict(saved_claims(directory), "Fig. 15")
     with np.load(directory / "loss_paths.npz") as data:
         assert data["loss"].shape == (len(h), 1, TINY["points"])
         # Every walk starts from the same network and batch.

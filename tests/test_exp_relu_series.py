@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from _claim_checks import saved_claims, verdict
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +25,10 @@ def test_headline_numbers(result):
     assert rr["50"] == pytest.approx(1.71, abs=0.01) and rr["200"] == pytest.approx(0.595, abs=0.01)
     # Algebraic, not exponential, convergence.
     assert 0.6 < res["convergence_order"] < 1.0
+    claims = saved_claims(directory)
+    assert verdict(claims, "Table I") and verdict(claims, "better as terms are added")
+    assert not verdict(claims, "exponentially")
+    assert [row["paper"] for row in res["paper_values"]] == res["table_i_printed"]
 
 
 def test_dc_and_components(result):
@@ -31,6 +36,7 @@ def test_dc_and_components(result):
     dc = res["dc"]
     assert dc["exact_mean"] == pytest.approx(dc["sampled_relu_mean"], rel=1e-5)
     assert dc["series_n50"] == pytest.approx(dc["exact_mean"], rel=0.02)
+    assert verdict(saved_claims(directory), "DC component")
     assert res["components_vs_fft_of_series_max_abs"] < 1e-12
     for name in ("fig1.png", "convergence.png", "components.png", "table_i.csv",
                  "convergence.csv", "components.csv"):

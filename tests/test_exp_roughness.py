@@ -16,6 +16,7 @@ import json
 
 import numpy as np
 import pytest
+from _claim_checks import saved_claims, verdict
 
 from netspectra import NetspectraError
 from netspectra.cli import main
@@ -52,6 +53,11 @@ def test_roughness_falls_with_depth_without_shortcuts(toy):
     assert h["relu_short"]["30"] > h["relu_noshort"]["30"] + 0.3
     deepest = {v: d["30"] for v, d in h.items()}
     assert min(deepest, key=deepest.get) == "relu_noshort"
+    claims = saved_claims(toy[1])
+    assert verdict(claims, "relu loss paths get rougher") and verdict(claims, "the roughest")
+    assert verdict(claims, "tanh and softplus") == all(
+        h[v]["30"] < h[v]["2"] for v in ("tanh_noshort", "softplus_noshort",
+                                         "tanh_noshort_delta"))
 
 
 def test_roughness_depth_outputs(toy):
@@ -73,8 +79,11 @@ def test_roughness_depth_outputs(toy):
 
 def test_roughness_depth_resumes_and_a_unit_alone_matches(toy, tmp_path):
     res, directory = toy
+    units = sorted((directory / res["units"]).glob("*.npz"))
+    inodes = [path.stat().st_ino for path in units]  # a rewrite would replace the file
     again = reproduce("roughness-depth", directory.parent, quick=True, **TOY)
-    assert again["h"] == res["h"] and again["seconds"] < res["seconds"] / 3
+    assert again["h"] == res["h"] and again["units"] == res["units"]
+    assert len(units) == 7 * 2 * 2 and [path.stat().st_ino for path in units] == inodes
     key = unit_key("relu_noshort", 30, 1)
     alone = depth_unit(key, seed=0, data_root=None, device="cpu", width=8, batch_size=16,
                        directions=4, alpha=5.0, points=40)
@@ -92,6 +101,10 @@ def test_linear_and_shortcut_resnets_are_smoother(resnet):
     assert min(median, key=median.get) == "relu_noshort"
     # Fig. 1: switching the nonlinearity on roughens the feedforward net's path.
     assert res["grid_h"]["slope=0, nu=0"] < res["grid_h"]["slope=1, nu=0"] - 0.2
+    claims = saved_claims(resnet[1])
+    assert verdict(claims, "relu without shortcuts has the roughest")
+    assert verdict(claims, "more nonlinear activation")
+    assert not any("shortcut weight" in c["claim"] for c in claims)  # one ν: not testable
 
 
 def test_loss_paths_outputs(resnet):

@@ -17,9 +17,16 @@ _MODULES: tuple[str, ...] = (
     "layer_walk",
     "roughness_depth",
     "loss_paths",
+    "branch_correlation",
+    "resnet_v1_v2",
+    "feature_averaging",
+    "averaging_training",
+    "trainability",
 )
 
 for _name in _MODULES:
     import_module(f"{__name__}.{_name}")
 
-__all__ = ["Experiment", "Option", "experiment", "registry", "reproduce"]
+from ._all import reproduce_all  # noqa: E402  (after the registrations it runs)
+
+__all__ = ["Experiment", "Option", "experiment", "registry", "reproduce", "reproduce_all"]

@@ -1,36 +1,39 @@
-"""What the Ringing ReLUs experiments share: data, fresh minibatches, devices, options, unit
-folders, loss walks and fits."""
+"""What the Ringing ReLUs experiments share: data, fresh minibatches, options and their bounds,
+loss walks and fits."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import zlib
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from .._validation import choice
+from .._validation import bounded
 from ..data import ImageSet, load_cifar10, load_digits32, minibatch
+from ..errors import NetspectraError
 from ..probes import Walk, walk
-from ..results import atomic_write_json
 from ..theory import fractal_coefficient, fractal_coefficients
 from ._registry import Option
 
 __all__ = [
     "DATA_OPTIONS",
+    "MAX_DIRECTIONS",
+    "MAX_POINTS",
+    "MAX_RESNET_DEPTH",
+    "MAX_TOY_DEPTH",
+    "MAX_WIDTH",
+    "MIN_POINTS",
     "TOY_STRATEGY",
+    "check_batch_size",
+    "check_directions",
+    "check_points",
+    "data_source",
     "fractal_h",
     "fresh_batch",
     "image_data",
     "loss_walk",
-    "resolve_device",
-    "unit_seed",
-    "units_folder",
 ]
 
 #: Options every RR experiment takes: the data and the device.
@@ -54,11 +57,54 @@ def image_data(data_root: str | None = None) -> ImageSet:
     return load_digits32() if data_root is None else load_cifar10(data_root)
 
 
-def unit_seed(seed: int, *parts: object) -> int:
-    """A seed for one unit of work (an architecture, an initialisation …), stable across runs
-    and processes: the experiment seed mixed with the unit's description."""
-    words = [zlib.crc32(str(p).encode()) for p in parts]
-    return int(np.random.SeedSequence([seed, *words]).generate_state(1)[0])
+def data_source(data_root: str | None) -> tuple[str | None, ImageSet]:
+    """``data_root`` made absolute (how units name their data: a setting of every sweep, so
+    that units of other data are never reused) and the images it holds."""
+    root = None if data_root is None else str(Path(data_root).resolve())
+    return root, image_data(root)
+
+#: Fewest points per path: the default fit band, ``k = 1 … (points // 2) // 2``, must hold the
+#: 3 frequency bins a fit of ``h`` needs (:func:`~netspectra.theory.fractal_coefficient`).
+MIN_POINTS = 12
+# Upper bounds, refused before any work: each is well past the papers' settings and keeps a
+# request from hanging on allocation or on a Python loop that cannot finish.
+#: Points per path: 10× the paper's 200; 4096 recorded outputs × 2000 points × 4 bytes is
+#: 33 MB per layer and direction.
+MAX_POINTS = 2000
+#: Directions per walk or unit: 10× the paper's 500 (Fig. 4).
+MAX_DIRECTIONS = 5000
+#: Toy-CNN units: 20× the paper's 50.
+MAX_TOY_DEPTH = 1000
+#: Toy-CNN channels per unit: 16× the paper's 16 (1000 units of width 256 hold 590 M weights,
+#: 2.4 GB).
+MAX_WIDTH = 256
+#: CIFAR ResNet depth: He et al.'s deepest CIFAR ResNet, ResNet1202.
+MAX_RESNET_DEPTH = 1202
+
+
+def check_points(value: int) -> int:
+    """``value`` checked as points per path: :data:`MIN_POINTS` … :data:`MAX_POINTS`."""
+    return bounded(value, MIN_POINTS, MAX_POINTS, "points",
+                   "10× the paper's 200; the fit band needs at least 12")
+
+
+def check_resnet_depth(depth: int, name: str = "depth") -> int:
+    """``depth`` checked as a CIFAR ResNet depth: ``6n + 2``, 8 … :data:`MAX_RESNET_DEPTH`."""
+    depth = bounded(depth, 8, MAX_RESNET_DEPTH, name, "He et al.'s deepest CIFAR ResNet")
+    if (depth - 2) % 6:
+        raise NetspectraError(f"{name} must be 6n + 2 (8, 20, 56, 110, 194, …); found {depth}")
+    return depth
+
+
+def check_directions(value: int) -> int:
+    """``value`` checked as directions per walk: 1 … :data:`MAX_DIRECTIONS`."""
+    return bounded(value, 1, MAX_DIRECTIONS, "directions", "10× the paper's 500")
+
+
+def check_batch_size(value: int, data: ImageSet) -> int:
+    """``value`` checked as a minibatch size: 1 … the images in ``data``."""
+    return bounded(value, 1, data.labels.shape[0], "batch_size",
+                   f"the {data.name} set holds {data.labels.shape[0]} images")
 
 
 def fresh_batch(data: ImageSet, batch_size: int, seed: int,
@@ -67,27 +113,6 @@ def fresh_batch(data: ImageSet, batch_size: int, seed: int,
     minibatch of its own, with data augmentation), as tensors on ``device``."""
     x, y = minibatch(data, batch_size, seed=seed, augment=True)
     return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; ``"cpu"``/``"cuda[:i]"`` as given."""
-    choice(device.split(":")[0], ("auto", "cpu", "cuda"), "device")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def units_folder(out: str | Path, settings: Mapping[str, object]) -> Path:
-    """``out/units-<digest>``, the folder of the units of one set of ``settings``.
-
-    The digest is taken over the settings as sorted JSON, so a rerun with the same settings
-    resumes where the last one stopped and different settings never share a unit. The
-    settings are written next to the units (``settings.json``) for the reader.
-    """
-    text = json.dumps(settings, sort_keys=True, default=str)
-    folder = Path(out) / f"units-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-    atomic_write_json(folder / "settings.json", settings)
-    return folder
 
 
 def fractal_h(power: np.ndarray, k: np.ndarray) -> float:

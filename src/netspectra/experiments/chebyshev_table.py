@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 from numpy.polynomial import Chebyshev, Polynomial
 
+from ..errors import NetspectraError
 from ..results import Result, save_figure
 from ..theory import activation, chebyshev_fit
 from ..theory.chebyshev import TABLE1_POINTS
+from ._claims import claim, paper_value
 from ._registry import experiment
 
 DEGREE = 25
@@ -62,21 +64,44 @@ class ChebyshevTable(Result):
     chebyshev: np.ndarray
 
     def plot(self, ax=None):
-        """RR Fig. 19: |monomial coefficient| against order, log scale, four panels."""
-        import matplotlib.pyplot as plt
+        """RR Fig. 19: |monomial coefficient| against order, log scale.
 
-        fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharey=True)
+        ``ax`` None draws the four panels of Fig. 19 on a new figure; four Axes (e.g.
+        ``plt.subplots(2, 2)[1]``) receive those panels; a single Axes receives every row in
+        one panel.
+        """
+        panels, axes = self._panels(ax)
         order = np.arange(self.monomial.shape[1])
-        for axis, (title, names) in zip(axes.flat, PANELS, strict=True):
+        for axis, (title, names) in zip(axes, panels, strict=True):
             for name in names:
                 row = self.monomial[self.names.index(name)]
                 keep = row != 0  # all orders, as Fig. 19 (symmetry zeros show as round-off)
                 axis.semilogy(order[keep], np.abs(row[keep]), "o-", ms=3, label=name)
             axis.set(title=title, xlabel="order j", ylabel="|a_j| (fit on [-5, 5])")
             axis.legend(fontsize=8)
-        fig.suptitle("RR Fig. 19: monomial coefficients of degree-25 Chebyshev fits")
-        fig.tight_layout()
+        fig = axes[0].figure
+        if ax is None:
+            fig.suptitle("RR Fig. 19: monomial coefficients of degree-25 Chebyshev fits")
+            fig.tight_layout()
         return fig
+
+    def _panels(self, ax) -> tuple[tuple, list]:
+        """Fig. 19's panels and the Axes to draw them on (see :meth:`plot`)."""
+        from matplotlib.axes import Axes
+
+        if isinstance(ax, Axes):
+            return (("RR Fig. 19: all rows", tuple(self.names)),), [ax]
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            ax = plt.subplots(2, 2, figsize=(10, 7), sharey=True)[1]
+        axes = list(np.ravel(np.asarray(ax, dtype=object)))
+        if len(axes) != len(PANELS) or not all(isinstance(a, Axes) for a in axes):
+            raise NetspectraError(
+                f"ax must be None, one matplotlib Axes or {len(PANELS)} Axes (one per panel of "
+                f"Fig. 19); found {type(ax).__name__}"
+            )
+        return PANELS, axes
 
 
 def _fits(interval) -> dict:
@@ -139,6 +164,37 @@ def _fig18(out: Path, fits: dict) -> None:
     save_figure(fig, out / "fig18_fits.png")
 
 
+def _claims(rel: np.ndarray, compared: np.ndarray, misprints: list[dict],
+            tails: dict) -> list[dict]:
+    """Table 1 holds when every printed entry above COMPARE_ABOVE agrees to 1e-6 relative, so
+    a probable misprint makes it fail (the evidence names it). Fig. 2 holds when the tail of
+    the Chebyshev coefficients orders softplus < tanh < relu on every fitted interval."""
+    flagged = "; ".join(f"{m['name']} t^{m['power']} printed {m['printed']:.7E}, fitted "
+                        f"{m['fitted']:.7E}" for m in misprints) or "none"
+    agree = (rel <= 1e-6) & compared
+    tail = "; ".join(f"{key}: " + ", ".join(f"{n} {v:.2g}" for n, v in t.items())
+                     for key, t in tails.items())
+    return [
+        claim("Table 1: degree-25 Chebyshev fits on [−5, 5] give the printed monomial "
+              "coefficients", bool(agree.sum() == compared.sum()),
+              f"{int(agree.sum())} of {int(compared.sum())} entries agree to 1e-6 relative "
+              f"(worst {rel[agree].max():.1e}); disagreeing: {flagged}"),
+        claim("Fig. 2: relu's Chebyshev coefficients decay slowest, softplus' fastest",
+              all(t["softplus"] < t["tanh"] < t["relu"] for t in tails.values()),
+              f"largest of the last two |c_k|: {tail}"),
+    ]
+
+
+def _paper_values(names: list, ours: np.ndarray, table: np.ndarray,
+                  compared: np.ndarray, misprints: list[dict]) -> list[dict]:
+    """Per row the lowest and highest power compared, and every probable misprint."""
+    picks = [(i, k) for i in range(len(names))
+             for k in (np.flatnonzero(compared[i])[[0, -1]])]
+    picks += [(names.index(m["name"]), m["power"]) for m in misprints]
+    return [paper_value(f"Table 1: {names[i]} t^{k}", float(table[i, k]), float(ours[i, k]))
+            for i, k in picks]
+
+
 @experiment(
     "chebyshev-table",
     reproduces="RR Table 1, Figs. 2, 18, 19",
@@ -194,4 +250,6 @@ def run(out: Path, *, quick: bool, seed: int) -> dict:
         "worst_relative_error": float(rel[ok & compared].max()),
         "probable_misprints": misprints,
         "chebyshev_tail": tails,
+        "claims": _claims(rel, compared, misprints, tails),
+        "paper_values": _paper_values(names, ours, table, compared, misprints),
     }

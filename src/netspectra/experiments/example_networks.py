@@ -10,11 +10,14 @@ import torch
 from ..models import DifferentiationNet, MovingAverageNet
 from ..probes import activation_spectra
 from ..results import save_figure
+from ._claims import claim, listed
 from ._registry import experiment
 
 #: Section V-A signal: tones at 5, 10, 20, 40 Hz, amplitude 1, fs = 1024 Hz, 8 s.
 TONES_HZ = (5.0, 10.0, 20.0, 40.0)
 FS = 1024.0
+#: Taps of the moving-average net's filter (weights 1/9); its first spectral null is FS / 9.
+TAPS = 9
 
 
 def va_signal(seconds: float = 8.0) -> np.ndarray:
@@ -46,6 +49,22 @@ def _plot(spectra: dict, path: Path) -> None:
     save_figure(fig, path)
 
 
+def _claims(bandwidth: dict[str, list[float]]) -> list[dict]:
+    """Differentiation: every ReLU keeps or widens the band and the last layer reaches past
+    half of Nyquist ("fills the entire available spectrum"). Moving average: every layer stays
+    inside the main lobe of the moving-average filter (first null at FS / TAPS)."""
+    diff, avg = bandwidth["differentiation"], bandwidth["moving_average"]
+    return [
+        claim("Fig. 2: in the differentiation net each ReLU widens the spectrum until it fills "
+              "the band", bool(np.all(np.diff(diff) >= 0)) and diff[-1] > FS / 4,
+              f"95 % bandwidth per layer {listed(diff)} Hz (Nyquist {FS / 2:g} Hz)"),
+        claim("Fig. 2: in the moving-average net the convolutions keep the spectrum inside the "
+              "low-pass band", max(avg) < FS / TAPS,
+              f"95 % bandwidth per layer {listed(avg)} Hz (filter's first null "
+              f"{FS / TAPS:.0f} Hz)"),
+    ]
+
+
 @experiment(
     "example-networks",
     reproduces="DC Fig. 2",
@@ -54,14 +73,18 @@ def _plot(spectra: dict, path: Path) -> None:
 def run(out: Path, *, quick: bool, seed: int) -> dict:
     """Both 5-layer example nets on the V-A signal (1 s in quick mode, 8 s otherwise)."""
     x = torch.from_numpy(va_signal(1.0 if quick else 8.0)).view(1, 1, -1)
-    nets = {"differentiation": DifferentiationNet(5, FS), "moving_average": MovingAverageNet(5, 9)}
+    nets = {"differentiation": DifferentiationNet(5, FS),
+            "moving_average": MovingAverageNet(5, TAPS)}
     spectra = {name: activation_spectra(net.double(), x, FS) for name, net in nets.items()}
     for name, result in spectra.items():
         result.save(out / name)
     _plot({k.replace("_", " "): v for k, v in spectra.items()}, out / "spectra.png")
+    bandwidth = {k: [layer.bandwidth_hz for layer in v.layers] for k, v in spectra.items()}
     return {
-        "bandwidth_hz": {k: [layer.bandwidth_hz for layer in v.layers] for k, v in spectra.items()},
+        "bandwidth_hz": bandwidth,
         "dc_share": {k: [layer.dc_share for layer in v.layers] for k, v in spectra.items()},
         "power_centroid_hz": {k: [layer.power_centroid_hz for layer in v.layers]
                               for k, v in spectra.items()},
+        "claims": _claims(bandwidth),
+        "paper_values": [],
     }

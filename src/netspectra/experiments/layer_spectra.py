@@ -15,12 +15,12 @@ walks are made on the same network and batch, recording the output of every unit
   :data:`FIRST_LAYER`), and the power is weighted by ``k²`` before normalising (the spectrum
   of the derivative ``p'(t)``).
 
-Both walks are saved with :meth:`~netspectra.probes.Walk.save` in the unit's folder and the
-unit is marked done afterwards, so an interrupted run resumes and a variant measured alone
-equals the same variant in a full run (bit for bit at the same number of threads). On CPU
-the variants run in 1-thread worker processes (``_parallel.plan_for_device``). The units of
-one set of settings live in a folder named by a digest of those settings
-(``_rr.units_folder``), so runs with different settings never mix.
+Both walks travel in the variant's unit file (``_sweep.Sweep``: written atomically, in a
+folder named by a digest of the settings, so runs with different settings never mix), so an
+interrupted run resumes and a variant measured alone equals the same variant in a full run
+(bit for bit at the same number of threads); each run saves them with
+:meth:`~netspectra.probes.Walk.save` under ``walks/<variant>/``. On CPU the variants run in
+1-thread worker processes (``_sweep.plan_workers``).
 
 Each layer's ``h`` (and the loss path's) is fitted to the mean spectrum over the default band,
 the lower half of the bins (``_rr.fractal_h``); with several ``--directions`` the spectra are
@@ -30,7 +30,6 @@ the variant's own batch (over all parameters, or over ``unit1``'s for Fig. 3b).
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,7 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validation import at_least, choice, positive
+from .._validation import bounded, choice, positive
 from ..data import ImageSet, random_flip
 from ..errors import NetspectraError
 from ..models import ToyCNN
@@ -47,18 +46,22 @@ from ..models.activations import ACTIVATION_MODULE_NAMES
 from ..models.init import INIT_SCHEMES
 from ..probes import Walk, gradient_direction, walk
 from ..results import save_figure
-from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
+from ._claims import claim
 from ._registry import Option, experiment
 from ._rr import (
     DATA_OPTIONS,
+    MAX_TOY_DEPTH,
+    MAX_WIDTH,
     TOY_STRATEGY,
+    check_batch_size,
+    check_directions,
+    check_points,
+    data_source,
     fractal_h,
     fresh_batch,
     image_data,
-    resolve_device,
-    unit_seed,
-    units_folder,
 )
+from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
 
 #: Activations of the default variants without shortcuts (RR Fig. 3).
 ACTIVATIONS = ("relu", "tanh", "softplus")
@@ -79,6 +82,9 @@ FIRST_LAYER = "unit1"
 TRAIN_BATCH = 128
 TRAIN_LR = 0.01
 TRAIN_MOMENTUM = 0.9
+
+#: Most training epochs before a walk: 50× Fig. 11's 20.
+MAX_EPOCHS = 1000
 
 _SHORTCUT_SUFFIX = "_shortcut"
 
@@ -127,13 +133,13 @@ def train_sgd(model: torch.nn.Module, data: ImageSet, epochs: int, *, seed: int,
 
 
 def measure_variant(key: str, *, seed: int, settings: Mapping[str, object],
-                    data_root: str | None, device: str,
-                    folder: Path) -> dict[str, np.ndarray | float]:
+                    data_root: str | None, device: str) -> dict[str, np.ndarray | float]:
     """Build, optionally train, and walk one variant (``"tanh"``, ``"relu_shortcut"`` …).
 
-    Saves the all-layer walk (Fig. 3a) and the first-layer walk (Fig. 3b) under
-    ``folder/key/all_layers`` and ``folder/key/first_layer``, and returns per-layer ``h``
-    of both, the loss paths' ``h``, the training losses and the unit's wall time.
+    Returns the all-layer walk (Fig. 3a) and the first-layer walk (Fig. 3b) as arrays
+    (:meth:`~netspectra.probes.Walk.to_arrays` with prefixes ``"all_layers."`` and
+    ``"first_layer."``), per-layer ``h`` of both, the loss paths' ``h``, the training losses
+    and the unit's wall time.
     ``settings`` holds ``depth``, ``width``, ``init``, ``epochs``, ``batch_size``,
     ``direction``, ``directions``, ``alpha`` and ``points`` as checked by :func:`run`.
     Takes the data's folder and the device by name, so that it can run in a worker process.
@@ -158,7 +164,7 @@ def measure_variant(key: str, *, seed: int, settings: Mapping[str, object],
                  alpha=settings["alpha"], n_points=settings["points"], modules=modules,
                  derivative=derivative, seed=unit_seed(seed, key, "walk"),
                  strategy=TOY_STRATEGY, progress=False)
-        w.save(folder / key / name)
+        arrays.update(w.to_arrays(f"{name}."))
         arrays[f"h_{name}"] = np.array([fractal_h(w.spectrum(n), w.k) for n in w.layers])
         arrays[f"loss_h_{name}"] = fractal_h(w.spectrum(), w.k)
     arrays["seconds"] = time.perf_counter() - start
@@ -193,6 +199,46 @@ def _plot_h(h: dict[str, dict[str, list]], path: Path) -> None:
     save_figure(fig, path)
 
 
+def _ends(h: dict[str, list[float]], names: list[str]) -> str:
+    return ", ".join(f"{v} {h[v][0]:.2f} → {h[v][-1]:.2f}" for v in names)
+
+
+def _claims(h: dict[str, list[float]], h_first: dict[str, list[float]]) -> list[dict]:
+    """Fig. 3a: the first unit follows 1/k (|h − 1| < 0.25) everywhere; without shortcuts
+    the last unit's h lies below the first unit's (rougher), for relu and for the other
+    nonlinear variants, and relu's lies lowest; with shortcuts every unit keeps
+    |h − 1| < 0.25. Fig. 3b: relu's last unit's k²-weighted spectrum rises (h < 0) when the
+    first layer alone varies, and the shortcut net's is flatter."""
+    plain = [v for v in h if not v.endswith("_shortcut") and not v.startswith("linear")]
+    short = [v for v in h if v.endswith("_shortcut")]
+    claims = [claim("Fig. 3a: the lowest layer's paths follow 1/k (h ≈ 1) in every variant",
+                    all(abs(values[0] - 1) < 0.25 for values in h.values()),
+                    "h of unit 1: " + ", ".join(f"{v} {x[0]:.2f}" for v, x in h.items()))]
+    groups = (("relu's deep layers blueshift", [v for v in plain if v == "relu"]),
+              ("other nonlinearities' deep layers blueshift too",
+               [v for v in plain if v != "relu"]))
+    claims += [claim(f"Fig. 3a: without shortcuts, {text} (h of the last unit below the "
+                     "first)", all(h[v][-1] < h[v][0] for v in names),
+                     f"h unit 1 → last unit: {_ends(h, names)}")
+               for text, names in groups if names]
+    if "relu" in plain and len(plain) > 1:
+        claims.append(claim("Fig. 3a: relu's deep layers blueshift most",
+                            min(plain, key=lambda v: h[v][-1]) == "relu",
+                            f"h unit 1 → last unit: {_ends(h, plain)}"))
+    if short:
+        claims.append(claim("Fig. 3a: with shortcuts every layer stays near 1/k (|h − 1| < 0.25)",
+                            all(abs(x - 1) < 0.25 for v in short for x in h[v]),
+                            ", ".join(f"{v} h {min(h[v]):.2f}..{max(h[v]):.2f}" for v in short)))
+    if {"relu", "relu_shortcut"} <= set(h_first):
+        relu, res = h_first["relu"][-1], h_first["relu_shortcut"][-1]
+        claims.append(claim("Fig. 3b: varying the first layer only, relu's deep layers rise "
+                            "towards high k (h < 0), the residual net's stay flatter",
+                            relu < 0 and res > relu,
+                            f"h of the k²-weighted last-unit spectrum: relu {relu:.2f}, "
+                            f"relu_shortcut {res:.2f}"))
+    return claims
+
+
 @experiment(
     "layer-spectra",
     reproduces="RR Fig. 3; Figs. 11-14, 17",
@@ -223,7 +269,8 @@ def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None 
         alpha: float = 1.0, points: int = 100, batch_size: int | None = None, epochs: int = 0,
         direction: str = "random", init: str = "torch", directions: int = 1,
         data_root: str | None = None, device: str = "auto", workers: int | None = None,
-        threads: int | None = None) -> dict:
+        threads: int | None = None, ray: str | None = None,
+        cpus_per_unit: int | None = None, gpus_per_unit: float | None = None) -> dict:
     """All-layer and first-layer walks of each variant (RR Fig. 3; options for Figs. 11–14,
     17).
 
@@ -243,29 +290,29 @@ def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None 
     if not variants:
         raise NetspectraError("activations and shortcuts must name at least one variant; found "
                               f"activations={activations} and shortcuts={list(shortcuts)}")
-    depth = at_least(depth, 1, "depth") if depth is not None else (40 if quick else 50)
-    batch_size = (at_least(batch_size, 1, "batch_size") if batch_size is not None
-                  else (32 if quick else 128))
+    data_root, data = data_source(data_root)
     settings = {
-        "depth": depth, "width": at_least(width, 1, "width"), "alpha": positive(alpha, "alpha"),
-        "points": at_least(points, 8, "points"), "batch_size": batch_size,
-        "epochs": at_least(epochs, 0, "epochs"),
+        "depth": bounded((40 if quick else 50) if depth is None else depth, 1, MAX_TOY_DEPTH,
+                         "depth", "20× the paper's 50"),
+        "width": bounded(width, 1, MAX_WIDTH, "width", "16× the paper's 16"),
+        "alpha": positive(alpha, "alpha"), "points": check_points(points),
+        "batch_size": check_batch_size((32 if quick else 128) if batch_size is None
+                                       else batch_size, data),
+        "epochs": bounded(epochs, 0, MAX_EPOCHS, "epochs", "50× Fig. 11's 20"),
         "direction": choice(direction, DIRECTIONS, "direction"),
         "init": choice(init, INIT_SCHEMES, "init"),
-        "directions": at_least(directions, 1, "directions"),
+        "directions": check_directions(directions),
     }
     if direction == "gradient" and directions != 1:
         raise NetspectraError(f"directions must be 1 with direction 'gradient' (there is one "
                               f"gradient per network and batch); found {directions}")
     dev = resolve_device(device)
-    workers, threads = plan_for_device(len(variants), dev, workers, threads)
-    data = image_data(data_root)
-    folder = units_folder(out, {**settings, "seed": seed, "data": data.name})
+    workers, threads = plan_workers(len(variants), workers, threads, dev)
+    sweep = Sweep(out, "units", measure_variant, variants, seed,
+                  {"settings": settings, "data_root": data_root, "device": str(dev)})
     start = time.perf_counter()
-    unit = functools.partial(measure_variant, seed=seed, settings=settings, data_root=data_root,
-                             device=str(dev), folder=folder)
-    units = run_units_parallel(folder, variants, unit, workers=workers, threads=threads,
-                               desc="variants")
+    units = sweep.run(workers=workers, threads=threads, desc="variants", ray=ray,
+                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
     seconds = time.perf_counter() - start
 
     h = {"h_per_layer": {v: units[v]["h_all_layers"].tolist() for v in variants},
@@ -273,11 +320,15 @@ def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None 
                                           for v in variants}}
     for name, title in (("all_layers", "all-layer walk, normalised power (Fig. 3a)"),
                         ("first_layer", f"{FIRST_LAYER} walk, k²-weighted power (Fig. 3b)")):
-        walks = {v: Walk.load(folder / v / name) for v in variants}
+        walks = {v: Walk.from_arrays(units[v], f"{name}.") for v in variants}
+        for v, w in walks.items():
+            w.save(out / "walks" / v / name)
         _plot_walks(walks, title, out / f"{name}_spectra.png")
     _plot_h(h, out / "h_per_layer.png")
     return {
         **h,
+        "claims": _claims(h["h_per_layer"], h["h_per_layer_first_layer_walk"]),
+        "paper_values": [],
         "loss_h": {v: float(units[v]["loss_h_all_layers"]) for v in variants},
         "loss_h_first_layer_walk": {v: float(units[v]["loss_h_first_layer"]) for v in variants},
         "train_loss": {v: units[v]["train_loss"].tolist() for v in variants},
@@ -288,7 +339,7 @@ def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None 
         "device": str(dev),
         "workers": workers,
         "threads": threads,
-        "units": folder.name,
+        "units": sweep.folder.name,
         "unit_seconds": {v: float(units[v]["seconds"]) for v in variants},
         "seconds": seconds,
     }

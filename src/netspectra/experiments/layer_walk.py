@@ -9,44 +9,48 @@ own seeded draw. The walk engine runs the unchanged units before ``unit{k}`` onc
 
 Each walked unit is one seeded unit of work, written as soon as it is done, so an
 interrupted run resumes and the same seed gives the same numbers. On CPU the units are spread
-over 1-thread worker processes (see :func:`~netspectra.experiments._parallel.plan_for_device`).
+over 1-thread worker processes (see :func:`~netspectra.experiments._sweep.plan_workers`).
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .._validation import at_least, choice, positive
+from .._validation import bounded, choice, positive
 from ..models import ToyCNN
 from ..models.activations import ACTIVATION_MODULE_NAMES
 from ..probes import walk
 from ..results import atomic_write_npz, save_figure
-from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
+from ._claims import claim
 from ._registry import Option, experiment
 from ._rr import (
     DATA_OPTIONS,
+    MAX_TOY_DEPTH,
+    MAX_WIDTH,
     TOY_STRATEGY,
+    check_batch_size,
+    check_directions,
+    check_points,
+    data_source,
     fractal_h,
     fresh_batch,
-    image_data,
-    resolve_device,
-    unit_seed,
-    units_folder,
 )
+from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
 
 
 def walk_unit(key: str, *, model: ToyCNN, x: torch.Tensor, y: torch.Tensor, seed: int,
-              alpha: float, points: int, directions: int) -> dict[str, np.ndarray | float]:
+              alpha: float, points: int, directions: int, **identity: object
+              ) -> dict[str, np.ndarray | float]:
     """Loss paths of ``directions`` random walks that vary only the unit ``key`` (``"unit7"``).
 
     Returns the loss paths ``(directions, points)``, their normalised power spectra and the
     fractal coefficient ``h`` of the mean spectrum. ``model`` and the batch ``x``, ``y`` are
-    those of every walked unit: one network, one minibatch.
+    those of every walked unit: one network, one minibatch; ``identity`` holds the settings
+    they were drawn from (they name the units' folder).
     """
     w = walk(model, x, directions, target=y, modules=key, alpha=alpha, n_points=points,
              seed=unit_seed(seed, key, "direction"), strategy=TOY_STRATEGY, progress=False)
@@ -95,7 +99,8 @@ def run(out: Path, *, quick: bool, seed: int, activation: str = "relu",
         depth: int | None = None, width: int = 16, layers_step: int | None = None,
         alpha: float = 1.0, points: int = 100, batch_size: int | None = None,
         directions: int = 1, data_root: str | None = None, device: str = "auto",
-        workers: int | None = None, threads: int | None = None) -> dict:
+        workers: int | None = None, threads: int | None = None, ray: str | None = None,
+        cpus_per_unit: int | None = None, gpus_per_unit: float | None = None) -> dict:
     """Walk each chosen unit alone and measure the roughness of the loss path (RR Fig. 15).
 
     Paper: a 50-layer Toy-CNN (width 16, relu) at initialisation, α = 1, 100 points. In
@@ -103,32 +108,35 @@ def run(out: Path, *, quick: bool, seed: int, activation: str = "relu",
     ``walked_layers[i]``; ``mean_h_first_third`` and ``mean_h_last_third`` average it over the
     first and the last third of the walked units.
     """
-    depth = at_least(depth, 1, "depth") if depth is not None else (40 if quick else 50)
-    step = (at_least(layers_step, 1, "layers_step") if layers_step is not None
-            else (2 if quick else 1))
+    data_root, data = data_source(data_root)
+    depth = bounded((40 if quick else 50) if depth is None else depth, 1, MAX_TOY_DEPTH, "depth",
+                    "20× the paper's 50")
+    step = (bounded(layers_step, 1, depth, "layers_step", f"the depth, {depth}")
+            if layers_step is not None else (2 if quick else 1))
     settings = {
         "activation": choice(activation, ACTIVATION_MODULE_NAMES, "activation"),
-        "depth": depth, "width": at_least(width, 1, "width"), "layers_step": step,
-        "alpha": positive(alpha, "alpha"), "points": at_least(points, 8, "points"),
-        "batch_size": (at_least(batch_size, 1, "batch_size") if batch_size is not None
-                       else (32 if quick else 128)),
-        "directions": at_least(directions, 1, "directions"),
+        "depth": depth, "width": bounded(width, 1, MAX_WIDTH, "width", "16× the paper's 16"),
+        "layers_step": step, "alpha": positive(alpha, "alpha"), "points": check_points(points),
+        "batch_size": check_batch_size((32 if quick else 128) if batch_size is None
+                                       else batch_size, data),
+        "directions": check_directions(directions),
     }
     layers = list(range(1, depth + 1, step))
     keys = [f"unit{k}" for k in layers]
     dev = resolve_device(device)
-    workers, threads = plan_for_device(len(keys), dev, workers, threads)
-    data = image_data(data_root)
+    workers, threads = plan_workers(len(keys), workers, threads, dev)
     gen = torch.Generator().manual_seed(unit_seed(seed, "init"))
     model = ToyCNN(depth, settings["width"], activation, generator=gen).to(dev)
     x, y = fresh_batch(data, settings["batch_size"], unit_seed(seed, "batch"), dev)
-    unit = functools.partial(walk_unit, model=model, x=x, y=y, seed=seed,
-                             alpha=settings["alpha"], points=settings["points"],
-                             directions=settings["directions"])
-    folder = units_folder(out, {**settings, "seed": seed, "data": data.name})
+    # Every walked unit starts from one network and one batch, drawn from the seed and the
+    # settings: hashed as those, sent to the workers as tensors.
+    sweep = Sweep(out, "units", walk_unit, keys, seed,
+                  {**{name: settings[name] for name in ("alpha", "points", "directions")},
+                   "network": settings, "data_root": data_root, "device": str(dev)},
+                  inputs={"model": model, "x": x, "y": y})
     start = time.perf_counter()
-    units = run_units_parallel(folder, keys, unit, workers=workers, threads=threads,
-                               desc="walked units")
+    units = sweep.run(workers=workers, threads=threads, desc="walked units", ray=ray,
+                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
     seconds = time.perf_counter() - start
 
     t = np.linspace(0.0, 1.0, settings["points"])
@@ -140,16 +148,23 @@ def run(out: Path, *, quick: bool, seed: int, activation: str = "relu",
                                               "loss": loss, "loss_power": power, "h": h})
     _plot(t, k, layers, loss, power, h, depth, out / "layer_walk.png")
     third = max(1, len(layers) // 3)
+    first, last = float(np.nanmean(h[:third])), float(np.nanmean(h[-third:]))
     return {
         "h_per_walked_layer": h.tolist(),
         "walked_layers": layers,
-        "mean_h_first_third": float(np.nanmean(h[:third])),
-        "mean_h_last_third": float(np.nanmean(h[-third:])),
+        "mean_h_first_third": first,
+        "mean_h_last_third": last,
+        # Fig. 15: mean h of walks of the first third of the units below the last third's.
+        "claims": [claim("Fig. 15: walking one layer at a time, earlier layers give rougher "
+                         "loss paths", first < last,
+                         f"mean h of walks of the first / last third of the units: "
+                         f"{first:.2f} / {last:.2f} ({len(layers)} walked units)")],
+        "paper_values": [],
         **settings,
         "data": data.name,
         "device": str(dev),
         "workers": workers,
         "threads": threads,
-        "units": folder.name,
+        "units": sweep.folder.name,
         "seconds": seconds,
     }

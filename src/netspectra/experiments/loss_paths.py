@@ -19,13 +19,12 @@ Figs. 1 and 6 only, so the paper's Fig. 4 was probably a v1 ResNet56 (``--versio
 Without shortcuts v1 and v2 compute the same function.
 
 Every grid cell and every Fig. 4 variant is one seeded unit of work with its own fresh
-minibatch, run over worker processes on CPU (``_parallel.plan_for_device``), so an interrupted run
+minibatch, run over worker processes on CPU (``_sweep.plan_workers``), so an interrupted run
 resumes.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,15 +33,25 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._validation import at_least, positive
+from .._validation import positive
 from ..data import ImageSet
 from ..errors import NetspectraError
 from ..models import CifarResNet
 from ..results import atomic_write_npz, save_figure
 from ..theory import fractal_coefficient
-from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
+from ._claims import claim
 from ._registry import Option, experiment
-from ._rr import DATA_OPTIONS, image_data, loss_walk, resolve_device, unit_seed, units_folder
+from ._rr import (
+    DATA_OPTIONS,
+    check_batch_size,
+    check_directions,
+    check_points,
+    check_resnet_depth,
+    data_source,
+    image_data,
+    loss_walk,
+)
+from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
 
 
 class Variant(NamedTuple):
@@ -124,6 +133,46 @@ def variant_unit(key: str, *, seed: int, data_root: str | None, device: str, dep
     return {"h": h, "loss": w.loss, "power": w.loss_power}
 
 
+def _variant_claims(median: dict[str, float]) -> list[dict]:
+    """Fig. 4, by the median h over directions: every nonlinear net without shortcuts is
+    rougher than the linear one, shortcuts make each activation smoother, and relu without
+    shortcuts is the roughest of all."""
+    acts = ("relu", "tanh", "softplus")
+    values = ", ".join(f"{v} {x:.2f}" for v, x in median.items())
+    return [
+        claim("Fig. 4: without shortcuts, nonlinear ResNets have rougher loss paths than the "
+              "linear one", all(median[f"{a}_noshort"] < median["linear"] for a in acts),
+              f"median h: {values}"),
+        claim("Fig. 4: shortcuts make the loss paths smoother for relu, tanh and softplus",
+              all(median[f"{a}_short"] > median[f"{a}_noshort"] for a in acts),
+              f"median h: {values}"),
+        claim("Fig. 4: relu without shortcuts has the roughest loss paths",
+              min(median, key=median.get) == "relu_noshort", f"median h: {values}"),
+    ]
+
+
+def _grid_claims(grid_h: dict[str, float], slopes: list[float], nus: list[float]) -> list[dict]:
+    """Fig. 1: at every shortcut weight ν the most nonlinear slope gives a lower h than the
+    most linear one; at the most nonlinear slope the largest ν gives a higher h than the
+    smallest. Each needs two values on its axis."""
+    lo, hi = min(slopes), max(slopes)
+    claims = []
+    if lo < hi:
+        pairs = [(grid_h[f"slope={lo:g}, nu={nu:g}"], grid_h[f"slope={hi:g}, nu={nu:g}"])
+                 for nu in nus]
+        claims.append(claim(
+            "Fig. 1: a more nonlinear activation (smaller leaky slope) roughens the loss path",
+            all(a < b for a, b in pairs),
+            "; ".join(f"ν = {nu:g}: h {a:.2f} at slope {lo:g}, {b:.2f} at slope {hi:g}"
+                      for nu, (a, b) in zip(nus, pairs, strict=True))))
+    if min(nus) < max(nus):
+        a, b = (grid_h[f"slope={lo:g}, nu={nu:g}"] for nu in (min(nus), max(nus)))
+        claims.append(claim("Fig. 1: a larger shortcut weight ν smooths the loss path",
+                            b > a, f"slope {lo:g}: h {a:.2f} at ν = {min(nus):g}, {b:.2f} at "
+                            f"ν = {max(nus):g}"))
+    return claims
+
+
 def median_path(h: np.ndarray) -> int:
     """Index of the path with the median ``h`` (the lower middle one for an even count): the
     "average loss path" of RR Fig. 4."""
@@ -183,13 +232,6 @@ def _unit_interval(values: Sequence[float], name: str) -> list[float]:
     return list(dict.fromkeys(checked))
 
 
-def _resnet_depth(depth: int) -> int:
-    depth = at_least(depth, 8, "depth")
-    if (depth - 2) % 6:
-        raise NetspectraError(f"depth must be 6n + 2 (20, 56, 110, …); found {depth}")
-    return depth
-
-
 @experiment(
     "loss-paths",
     reproduces="RR Figs. 1, 4",
@@ -214,41 +256,40 @@ def run(out: Path, *, quick: bool, seed: int, slopes: Sequence[float] | None = N
         shortcut_weights: Sequence[float] | None = None, directions: int | None = None,
         depth: int = 56, version: int = 2, batch_size: int | None = None,
         points: int | None = None, alpha: float = 2.0, data_root: str | None = None,
-        device: str = "auto", workers: int | None = None, threads: int | None = None) -> dict:
+        device: str = "auto", workers: int | None = None, threads: int | None = None,
+        ray: str | None = None, cpus_per_unit: int | None = None,
+        gpus_per_unit: float | None = None) -> dict:
     """The Fig. 1 grid and the Fig. 4 median-h paths (paper: ResNet56, batch 128, 200 points,
     α = 2, 500 directions per variant)."""
     defaults = _QUICK if quick else _DEFAULTS
     if version not in (1, 2):
         raise NetspectraError(f"version must be 1 or 2; found {version!r}")
+    data_root, data = data_source(data_root)
     common = {
-        "depth": _resnet_depth(depth),
+        "depth": check_resnet_depth(depth),
         "version": version,
-        "batch_size": at_least(batch_size if batch_size is not None
-                               else defaults["batch_size"], 1, "batch_size"),
+        "batch_size": check_batch_size(batch_size if batch_size is not None
+                                       else defaults["batch_size"], data),
         "alpha": positive(alpha, "alpha"),
-        "points": at_least(points if points is not None else defaults["points"], 8, "points"),
+        "points": check_points(points if points is not None else defaults["points"]),
     }
     slope_list = _unit_interval(defaults["slopes"] if slopes is None else slopes, "slopes")
     nu_list = _unit_interval(defaults["shortcut_weights"] if shortcut_weights is None
                              else shortcut_weights, "shortcut_weights")
-    n_dirs = at_least(directions if directions is not None else defaults["directions"], 1,
-                      "directions")
-    data = image_data(data_root)
+    n_dirs = check_directions(directions if directions is not None else defaults["directions"])
     dev = resolve_device(device)
-    shared = {"seed": seed, "data_root": data_root, "device": str(dev), **common}
-    workers, threads = plan_for_device(len(VARIANTS), dev, workers, threads)
-    parallel = {"workers": workers, "threads": threads}
-    tag = {**common, "seed": seed, "data": data.name}
+    workers, threads = plan_workers(len(VARIANTS), workers, threads, dev)
+    shared = {"data_root": data_root, "device": str(dev), **common}
+    grid_keys = [_grid_key(s, nu) for nu in nu_list for s in slope_list]
+    fig1 = Sweep(out, "fig1", grid_unit, grid_keys, seed, shared)
+    fig4 = Sweep(out, "fig4", variant_unit, list(VARIANTS), seed,
+                 {**shared, "directions": n_dirs})
 
     start = time.perf_counter()
-    grid_keys = [_grid_key(s, nu) for nu in nu_list for s in slope_list]
-    grid_folder = units_folder(out, {**tag, "figure": 1})
-    grid = run_units_parallel(grid_folder, grid_keys, functools.partial(grid_unit, **shared),
-                          desc="Fig. 1 cells", **parallel)
-    variant_folder = units_folder(out, {**tag, "figure": 4, "directions": n_dirs})
-    units = run_units_parallel(variant_folder, list(VARIANTS),
-                           functools.partial(variant_unit, directions=n_dirs, **shared),
-                           desc="Fig. 4 variants", **parallel)
+    grid = fig1.run(workers=workers, threads=threads, desc="Fig. 1 cells", ray=ray,
+                    cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
+    units = fig4.run(workers=workers, threads=threads, desc="Fig. 4 variants", ray=ray,
+                     cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
     seconds = time.perf_counter() - start
 
     t = np.linspace(0.0, 1.0, common["points"])
@@ -277,12 +318,16 @@ def run(out: Path, *, quick: bool, seed: int, slopes: Sequence[float] | None = N
     _plot_median(t, k, medians, f"{net}: loss path with the median h of {n_dirs} random "
                  "directions, and its amplitude spectrum", out / "fig4_median_paths.png")
 
+    median = {v: float(np.median(u["h"])) for v, u in units.items()}
+    grid_h = {f"slope={s:g}, nu={nu:g}": float(grid[_grid_key(s, nu)]["h"])
+              for nu in nu_list for s in slope_list}
     return {
-        "median_h": {v: float(np.median(u["h"])) for v, u in units.items()},
+        "median_h": median,
         "h_quartiles": {v: np.percentile(u["h"], [25, 50, 75]).tolist()
                         for v, u in units.items()},
-        "grid_h": {f"slope={s:g}, nu={nu:g}": float(grid[_grid_key(s, nu)]["h"])
-                   for nu in nu_list for s in slope_list},
+        "grid_h": grid_h,
+        "claims": _variant_claims(median) + _grid_claims(grid_h, slope_list, nu_list),
+        "paper_values": [],
         "labels": {v: spec.label for v, spec in VARIANTS.items()},
         "band": [1, int(k.size // 2)],
         **common,
@@ -291,6 +336,6 @@ def run(out: Path, *, quick: bool, seed: int, slopes: Sequence[float] | None = N
         "directions": n_dirs,
         "data": data.name,
         "device": str(dev),
-        "units": [grid_folder.name, variant_folder.name],
+        "units": [fig1.folder.name, fig4.folder.name],
         "seconds": seconds,
     }

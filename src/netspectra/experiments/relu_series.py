@@ -18,6 +18,7 @@ from ..theory import (
     series_convergence,
     tone_signal,
 )
+from ._claims import claim, listed, never_rises, paper_value
 from ._registry import experiment
 
 # V-A settings of the reference code: tones 5, 10, 20, 40 Hz of amplitude 1, fs = 1024 Hz, 8 s.
@@ -69,6 +70,45 @@ class SeriesFigure(Result):
         return fig
 
 
+def _printed_decimals(value: float) -> int:
+    return len(repr(value).split(".")[1])
+
+
+def _fit_residual(x: np.ndarray, y: np.ndarray) -> float:
+    """RMS residual of a straight-line least-squares fit of ``y`` against ``x``."""
+    line = np.polyfit(x, y, 1)
+    return float(np.sqrt(np.mean((np.polyval(line, x) - y) ** 2)))
+
+
+def _claims(coefficients: np.ndarray, conv, dc: dict) -> list[dict]:
+    """Table I agrees when every coefficient rounds to the printed digits. The later version's
+    Appendix B says the error falls exponentially in N: it holds when a line in (N, log error)
+    fits the errors from N = FIT_MIN on better than a line in (log N, log error), a power law."""
+    rounded = [round(float(c), _printed_decimals(p)) for c, p in zip(coefficients, TABLE_I,
+                                                                     strict=True)]
+    rr = dict(zip(conv.n_terms.tolist(), conv.rrmse_percent.tolist(), strict=True))
+    tail = conv.n_terms >= FIT_MIN
+    log_err = np.log(conv.rrmse_percent[tail])
+    exponential = _fit_residual(conv.n_terms[tail].astype(float), log_err)
+    power_law = _fit_residual(np.log(conv.n_terms[tail]), log_err)
+    dc_error = abs(dc[f"series_n{N_FIGURE}"] / dc["exact_mean"] - 1)
+    return [
+        claim("Table I: the first eight series coefficients C(1/2, n) are as printed",
+              rounded == list(TABLE_I), f"ours rounded to the printed digits: {rounded}"),
+        claim("Fig. 1: the series approximates ReLU better as terms are added (N = "
+              f"{listed(HEADLINE_N)})", never_rises(rr[n] for n in HEADLINE_N),
+              f"relative RMS error {listed(rr[n] for n in HEADLINE_N)} %"),
+        claim("Appendix B (later version): the series error falls exponentially in N",
+              exponential < power_law,
+              f"RMS residual of log error: exponential fit {exponential:.3g}, power-law fit "
+              f"{power_law:.3g} (order {conv.order:.2f}), N = {FIT_MIN}..{conv.n_terms[-1]}"),
+        claim("Eq. 7: ReLU adds a DC component, which the 50-term series predicts",
+              dc["exact_mean"] > 0 and dc_error < 0.02,
+              f"DC exact {dc['exact_mean']:.4f}, {N_FIGURE}-term series "
+              f"{dc[f'series_n{N_FIGURE}']:.4f} ({100 * dc_error:.2f} % off)"),
+    ]
+
+
 def _write_csv(path: Path, header: list[str], rows) -> None:
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
@@ -115,6 +155,11 @@ def run(out: Path, *, quick: bool, seed: int) -> dict:
                zip(comps.frequency[inband], comps.amplitude[inband], measured[inband],
                    comps.degree[inband], comps.series_order[inband], strict=True))
     rr = dict(zip(conv.n_terms.tolist(), conv.rrmse_percent.tolist(), strict=True))
+    dc = {
+        "exact_mean": multitone_dc_mean(AMPLITUDES, FREQUENCIES),
+        "sampled_relu_mean": float(relu.mean()),
+        f"series_n{N_FIGURE}": comps.dc,
+    }
     return {
         "coefficients": coefficients.tolist(),
         "table_i_printed": list(TABLE_I),
@@ -122,11 +167,7 @@ def run(out: Path, *, quick: bool, seed: int) -> dict:
         "rrmse_percent": {str(n): rr[n] for n in HEADLINE_N},
         "convergence_order": conv.order,
         "convergence_order_fit_range": [FIT_MIN, int(conv.n_terms[-1])],
-        "dc": {
-            "exact_mean": multitone_dc_mean(AMPLITUDES, FREQUENCIES),
-            "sampled_relu_mean": float(relu.mean()),
-            f"series_n{N_FIGURE}": comps.dc,
-        },
+        "dc": dc,
         # The predicted components against the FFT of the sampled model (an identity) and of
         # the exact ReLU (the model's truncation error).
         "components_vs_fft_of_series_max_abs": float(
@@ -135,4 +176,7 @@ def run(out: Path, *, quick: bool, seed: int) -> dict:
         "components_vs_fft_of_relu_max_abs_below_200hz": float(
             np.max(np.abs(measured[inband] - comps.amplitude[inband]))
         ),
+        "claims": _claims(coefficients, conv, dc),
+        "paper_values": [paper_value(f"Table I: C(1/2, {n})", p, float(c))
+                         for n, (p, c) in enumerate(zip(TABLE_I, coefficients, strict=True))],
     }

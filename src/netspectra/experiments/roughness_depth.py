@@ -19,14 +19,13 @@ Data. Fig. 5 uses CIFAR-10 with batch 128 (``--data-root``); Fig. 16 uses MNIST 
 stand in for it (with ``--batch-size 256``).
 
 Each (variant, depth, initialisation) is one seeded unit of work, run over worker processes
-on CPU (``_parallel.plan_for_device``): an interrupted run resumes, and a unit alone
+on CPU (``_sweep.plan_workers``): an interrupted run resumes, and a unit alone
 equals the same unit inside a full run (at the same number of threads).
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,21 +34,32 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._validation import at_least, positive
+from .._validation import bounded, positive
 from ..errors import NetspectraError
 from ..models import ToyCNN
 from ..results import atomic_write_npz, save_figure
-from ._parallel import WORKER_OPTIONS, plan_for_device, run_units_parallel
+from ._claims import claim
 from ._registry import Option, experiment
 from ._rr import (
     DATA_OPTIONS,
+    MAX_TOY_DEPTH,
+    MAX_WIDTH,
     TOY_STRATEGY,
+    check_batch_size,
+    check_directions,
+    check_points,
+    data_source,
     fractal_h,
     image_data,
     loss_walk,
+)
+from ._sweep import (
+    MAX_UNITS,
+    WORKER_OPTIONS,
+    Sweep,
+    plan_workers,
     resolve_device,
     unit_seed,
-    units_folder,
 )
 
 
@@ -109,6 +119,39 @@ def depth_unit(key: str, *, seed: int, data_root: str | None, device: str, width
     return {"h": h, "power": w.spectrum("loss")}
 
 
+def _claims(h: dict[str, dict[str, float]]) -> list[dict]:
+    """Fig. 5 compares h at the shallowest and the deepest depth run: without shortcuts it
+    falls (rougher) for every activation, relu's lies lowest at the deepest depth, and with
+    shortcuts every depth keeps |h − 1| < 0.25. With one depth only the shortcut claim is
+    testable."""
+    depths = sorted(next(iter(h.values())), key=int)
+    shallow, deep = depths[0], depths[-1]
+    plain = [v for v, spec in VARIANTS.items() if not spec.shortcut]
+    short = [v for v, spec in VARIANTS.items() if spec.shortcut]
+
+    def falls(names: list[str]) -> tuple[bool, str]:
+        return (all(h[v][deep] < h[v][shallow] for v in names),
+                f"h at depth {shallow} → {deep}: "
+                + ", ".join(f"{v} {h[v][shallow]:.2f} → {h[v][deep]:.2f}" for v in names))
+
+    claims = [claim("Fig. 5: with shortcuts, loss paths stay near 1/k at every depth "
+                    "(|h − 1| < 0.25)", all(abs(x - 1) < 0.25 for v in short
+                                             for x in h[v].values()),
+                    ", ".join(f"{v} h {min(h[v].values()):.2f}..{max(h[v].values()):.2f}"
+                              for v in short))]
+    if len(depths) > 1:
+        claims += [
+            claim("Fig. 5: without shortcuts, relu loss paths get rougher with depth (h falls)",
+                  *falls(["relu_noshort"])),
+            claim("Fig. 5: without shortcuts, tanh and softplus loss paths get rougher with "
+                  "depth (h falls)", *falls([v for v in plain if v != "relu_noshort"])),
+            claim(f"Fig. 5: relu without shortcuts is the roughest at depth {deep}",
+                  min(h, key=lambda v: h[v][deep]) == "relu_noshort",
+                  f"h at depth {deep}: " + ", ".join(f"{v} {h[v][deep]:.2f}" for v in h)),
+        ]
+    return claims
+
+
 def _plot(depths: list[int], mean: np.ndarray, std: np.ndarray, k: np.ndarray,
           power: np.ndarray, title: str, path: Path) -> None:
     import matplotlib.pyplot as plt
@@ -147,7 +190,8 @@ def _depths(depths: Sequence[int]) -> list[int]:
     if isinstance(depths, (int, np.integer)) or not depths:
         raise NetspectraError(f"depths must be a non-empty list of integers >= 1; "
                               f"found {depths!r}")
-    return sorted({at_least(d, 1, "depths") for d in depths})
+    return sorted({bounded(d, 1, MAX_TOY_DEPTH, "depths", "20× the paper's 50")
+                   for d in depths})
 
 
 @experiment(
@@ -174,36 +218,36 @@ def run(out: Path, *, quick: bool, seed: int, depths: Sequence[int] | None = Non
         inits: int | None = None, directions: int | None = None, alpha: float = 1.0,
         points: int = 100, batch_size: int | None = None, width: int = 16,
         data_root: str | None = None, device: str = "auto", workers: int | None = None,
-        threads: int | None = None) -> dict:
+        threads: int | None = None, ray: str | None = None,
+        cpus_per_unit: int | None = None, gpus_per_unit: float | None = None) -> dict:
     """Mean loss-path ``h`` per variant and depth (paper: 50 initialisations × 20 directions,
     100 points, α = 1, batch 128 of CIFAR-10, depths 2-50)."""
     defaults = _QUICK if quick else {"depths": DEPTHS, "inits": 50, "directions": 20,
                                      "batch_size": 128}
     depth_list = _depths(defaults["depths"] if depths is None else depths)
-    settings = {
-        "depths": depth_list,
-        "inits": at_least(inits if inits is not None else defaults["inits"], 1, "inits"),
-        "directions": at_least(directions if directions is not None
-                               else defaults["directions"], 1, "directions"),
+    data_root, data = data_source(data_root)
+    n_inits = bounded(inits if inits is not None else defaults["inits"], 1,
+                      MAX_UNITS // (len(VARIANTS) * len(depth_list)), "inits",
+                      f"a sweep holds at most {MAX_UNITS} units, {len(VARIANTS)} variants × "
+                      f"{len(depth_list)} depths per initialisation")
+    unit_settings = {
+        "directions": check_directions(directions if directions is not None
+                                       else defaults["directions"]),
         "alpha": positive(alpha, "alpha"),
-        "points": at_least(points, 8, "points"),
-        "batch_size": at_least(batch_size if batch_size is not None
-                               else defaults["batch_size"], 1, "batch_size"),
-        "width": at_least(width, 1, "width"),
+        "points": check_points(points),
+        "batch_size": check_batch_size(batch_size if batch_size is not None
+                                       else defaults["batch_size"], data),
+        "width": bounded(width, 1, MAX_WIDTH, "width", "16× the paper's 16"),
     }
-    data = image_data(data_root)
+    settings = {"depths": depth_list, "inits": n_inits, **unit_settings}
     dev = resolve_device(device)
-    n_inits = settings["inits"]
     keys = [unit_key(v, d, i) for v in VARIANTS for d in depth_list for i in range(n_inits)]
-    unit = functools.partial(
-        depth_unit, seed=seed, data_root=data_root, device=str(dev),
-        **{name: settings[name] for name in ("width", "batch_size", "directions", "alpha",
-                                             "points")})
-    folder = units_folder(out, {**settings, "seed": seed, "data": data.name})
+    workers, threads = plan_workers(len(keys), workers, threads, dev)
+    sweep = Sweep(out, "units", depth_unit, keys, seed,
+                  {**unit_settings, "data_root": data_root, "device": str(dev)})
     start = time.perf_counter()
-    workers, threads = plan_for_device(len(keys), dev, workers, threads)
-    units = run_units_parallel(folder, keys, unit, workers=workers, threads=threads,
-                               desc="initialisations")
+    units = sweep.run(workers=workers, threads=threads, desc="initialisations", ray=ray,
+                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
     seconds = time.perf_counter() - start
 
     # (variant, depth, init, direction) and (variant, depth, init, k)
@@ -229,6 +273,8 @@ def run(out: Path, *, quick: bool, seed: int, depths: Sequence[int] | None = Non
 
     return {
         "h": by_depth(mean),
+        "claims": _claims(by_depth(mean)),
+        "paper_values": [],
         "h_std": by_depth(std),
         "h_of_mean_spectrum": by_depth(of_mean),
         "labels": {v: spec.label for v, spec in VARIANTS.items()},
@@ -236,6 +282,6 @@ def run(out: Path, *, quick: bool, seed: int, depths: Sequence[int] | None = Non
         **settings,
         "data": data.name,
         "device": str(dev),
-        "units": folder.name,
+        "units": sweep.folder.name,
         "seconds": seconds,
     }
