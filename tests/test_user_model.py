@@ -2,6 +2,7 @@
 
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -94,3 +95,13 @@ def test_weights_that_do_not_fit(nets, tmp_path):
     torch.save({"0.weight": torch.zeros(2)}, tmp_path / "w.pt")
     with pytest.raises(NetspectraError, match="do not fit"):
         load_model(f"{nets}:make", tmp_path / "w.pt")
+
+
+def test_random_bytes_are_refused_whatever_the_unpickler_raises(tmp_path):
+    """Junk makes torch's weights-only unpickler raise IndexError, KeyError, … by the bytes."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "junk.pt"
+    for size in rng.integers(1, 4096, 200):
+        path.write_bytes(rng.integers(0, 256, size, dtype=np.uint8).tobytes())
+        with pytest.raises(NetspectraError, match=r"not a torch\.save file"):
+            load_state_dict(path)
