@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import choice
+from .._validation import at_least, bounded, choice
 from ..data import ImageSet, holdout_split, load_cifar10, load_cifar100, load_digits32
 from ..errors import NetspectraError
 from ..training import Recipe, train
@@ -24,6 +24,7 @@ __all__ = [
     "resolve_data",
     "train_unit",
     "training_data",
+    "training_settings",
 ]
 
 #: RR Fig. 9 scores a run by "the average over the last 25 values" of its logged training
@@ -71,6 +72,30 @@ def training_data(data: str, data_root: str | None,
     if data == "cifar10":
         return load_cifar10(data_root), None
     return holdout_split(load_cifar100(data_root), CIFAR100_HELDOUT, seed=0)
+
+
+def training_settings(defaults: dict, *, data: str | None, data_root: str | None,
+                      size: int | None, epochs: int | None, log_every: int | None,
+                      train_batch: int | None) -> tuple[dict, ImageSet, ImageSet | None]:
+    """The data and training settings both training experiments share, checked, with the
+    images they name: ``(settings, training images, held-out images)``. ``defaults`` gives
+    what is ``None``; ``size`` applies to the digits only (CIFAR stays 32×32)."""
+    data, data_root = resolve_data(data, data_root)
+    size = 32 if data != "digits" else at_least(defaults["size"] if size is None else size, 2,
+                                                 "size")
+    images, heldout = training_data(data, data_root, size)
+    n_images = images.labels.shape[0]
+    settings = {
+        "data": data, "data_root": data_root, "size": size,
+        "epochs": bounded(defaults["epochs"] if epochs is None else epochs, 1, MAX_EPOCHS,
+                          "epochs", "10× the paper's 200"),
+        "log_every": at_least(defaults["log_every"] if log_every is None else log_every, 1,
+                              "log_every"),
+        "train_batch": bounded(defaults["train_batch"] if train_batch is None else train_batch,
+                               1, n_images, "train_batch",
+                               f"the {images.name} set holds {n_images} images"),
+    }
+    return settings, images, heldout
 
 
 def final_value(curve: np.ndarray, last: int = LAST_LOGS) -> float:

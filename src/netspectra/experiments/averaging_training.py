@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._validation import at_least, bounded
+from .._validation import at_least
 from ..data import ImageSet
 from ..models import CifarResNet
 from ..results import atomic_write_npz, save_figure
@@ -39,14 +39,7 @@ from ._sweep import (
     resolve_device,
     unit_seed,
 )
-from ._train_units import (
-    MAX_EPOCHS,
-    TRAINING_DATA_OPTIONS,
-    final_value,
-    resolve_data,
-    train_unit,
-    training_data,
-)
+from ._train_units import TRAINING_DATA_OPTIONS, final_value, train_unit, training_settings
 
 #: Variant -> CifarResNet keyword arguments (v1, ReLU), in the order of Fig. 8's legend.
 VARIANTS = {
@@ -150,23 +143,13 @@ def run(out: Path, *, quick: bool, seed: int, runs: int | None = None,
     """Training curves of the four variants, ``runs`` each (paper: 5 × 200 epochs, CIFAR-10;
     Fig. 10: one run on CIFAR-100)."""
     defaults = _QUICK if quick else _PAPER
-    data, data_root = resolve_data(data, data_root)
-    size = 32 if data != "digits" else at_least(defaults["size"] if size is None else size, 2,
-                                                 "size")
-    images, heldout = training_data(data, data_root, size)
+    settings, images, heldout = training_settings(
+        defaults, data=data, data_root=data_root, size=size, epochs=epochs,
+        log_every=log_every, train_batch=train_batch)
     depth = check_resnet_depth(defaults["depth"] if depth is None else depth)
     n_runs = at_least(defaults["runs"] if runs is None else runs, 1, "runs")
     check_unit_count(n_runs * len(VARIANTS), f"runs × {len(VARIANTS)} variants")
-    settings = {
-        "data": data, "data_root": data_root, "size": size, "depth": depth,
-        "epochs": bounded(defaults["epochs"] if epochs is None else epochs, 1, MAX_EPOCHS,
-                          "epochs", "10× the paper's 200"),
-        "log_every": at_least(defaults["log_every"] if log_every is None else log_every, 1,
-                              "log_every"),
-        "train_batch": bounded(defaults["train_batch"] if train_batch is None else train_batch,
-                               1, images.labels.shape[0], "train_batch",
-                               f"the {images.name} set holds {images.labels.shape[0]} images"),
-    }
+    settings["depth"] = depth
     dev = resolve_device(device)
     keys = [unit_key(v, r) for r in range(n_runs) for v in VARIANTS]
     workers, threads = plan_workers(len(keys), workers, threads, dev)

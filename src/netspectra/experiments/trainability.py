@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._validation import at_least, bounded, in_range
+from .._validation import in_range
 from ..data import ImageSet
 from ..errors import NetspectraError
 from ..models import CifarResNet
@@ -46,14 +46,7 @@ from ._rr import (
     fresh_batch,
 )
 from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
-from ._train_units import (
-    MAX_EPOCHS,
-    TRAINING_DATA_OPTIONS,
-    final_value,
-    resolve_data,
-    train_unit,
-    training_data,
-)
+from ._train_units import TRAINING_DATA_OPTIONS, final_value, train_unit, training_settings
 
 #: Variant -> (ResNet version, shortcuts), in the order of Fig. 9's columns.
 VARIANTS = {"v1_S": (1, True), "v1_NS": (1, False), "v2_S": (2, True), "v2_NS": (2, False)}
@@ -203,25 +196,16 @@ def run(out: Path, *, quick: bool, seed: int, depths: Sequence[int] | None = Non
                        lambda d: check_resnet_depth(d, "depths"))
     slope_list = _grid(defaults["slopes"] if slopes is None else slopes, "slopes",
                        lambda s: in_range(s, "slopes", 0, 1))
-    data, data_root = resolve_data(data, data_root)
-    size = 32 if data != "digits" else at_least(defaults["size"] if size is None else size, 2,
-                                                 "size")
-    images, heldout = training_data(data, data_root, size)
-    settings = {
-        "data": data, "data_root": data_root, "size": size,
-        "epochs": bounded(defaults["epochs"] if epochs is None else epochs, 1, MAX_EPOCHS,
-                          "epochs", "10× the paper's 200"),
-        "log_every": at_least(defaults["log_every"] if log_every is None else log_every, 1,
-                              "log_every"),
-        "train_batch": bounded(defaults["train_batch"] if train_batch is None else train_batch,
-                               1, images.labels.shape[0], "train_batch",
-                               f"the {images.name} set holds {images.labels.shape[0]} images"),
+    settings, images, heldout = training_settings(
+        defaults, data=data, data_root=data_root, size=size, epochs=epochs,
+        log_every=log_every, train_batch=train_batch)
+    settings.update({
         "directions": check_directions(defaults["directions"] if directions is None
                                        else directions),
         "points": check_points(points),
         "batch_size": check_batch_size(defaults["batch_size"] if batch_size is None
                                        else batch_size, images),
-    }
+    })
     dev = resolve_device(device)
     keys = [unit_key(v, d, s) for v in VARIANTS for d in depth_list for s in slope_list]
     workers, threads = plan_workers(len(keys), workers, threads, dev)
