@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from netspectra.theory import relu_series, relu_series_coefficients, series_scale
+from netspectra.theory import relu_series, relu_series_coefficients
+from netspectra.theory.series import series_scale
 
 
 def naive_power_sum(x: np.ndarray, n_terms: int) -> np.ndarray:

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import os
+import pkgutil
 import re
 import resource
 import signal
 import threading
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -53,6 +56,7 @@ __all__ = [
     "check_rejected",
     "complex_arrays",
     "empty_arrays",
+    "exported_callables",
     "huge_counts",
     "nonfinite_arrays",
     "not_axes",
@@ -400,3 +404,14 @@ def check_clean(call: Callable, *args, names: str | Iterable[str], wrong_type: b
     bad = _nonfinite(outcome)
     assert bad is None, f"{_describe(call, args, kwargs)} returned a non-finite value: {bad}"
     return outcome
+
+
+def exported_callables(package: ModuleType) -> set[str]:
+    """Names of the callables that the submodules of ``package`` export (their ``__all__``):
+    the package's public names and those it keeps in submodules for the library's own use,
+    so that a coverage check also holds the functions hidden from the namespace."""
+    names: set[str] = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        names |= {n for n in getattr(module, "__all__", ()) if callable(getattr(module, n))}
+    return names

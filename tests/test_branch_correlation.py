@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from netspectra import NetspectraError
-from netspectra.theory import band_centres, band_correlation, band_gains
+from netspectra.theory import band_centres, band_correlation
+from netspectra.theory.band_correlation import band_gains
 
 
 def _direct(a: np.ndarray, b: np.ndarray, n_bands: int, detrend: bool) -> np.ndarray:

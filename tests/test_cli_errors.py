@@ -53,6 +53,9 @@ BAD = [
     (["reproduce", "layer-walk", "--directions", "0"], "directions"),
     (["reproduce", "zero-training", "--ray", "127.0.0.1:1"], "cannot be reached"),
     (["reproduce", "zero-training", "--cpus-per-unit", "2"], "need ray"),
+    (["reproduce", "all", "--data-root", "no/such/folder"], "data_root"),
+    (["reproduce", "all", "--device", "tpu"], "device"),
+    (["reproduce", "all", "--workers", "0"], "workers"),
     (["chebyshev", "--activation", "relu", "--interval", "0", "1e-320", "--json"], "interval"),
     (["chebyshev", "--activation", "relu", "--degree", "x"], "--degree"),
 ]

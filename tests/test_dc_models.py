@@ -7,14 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netspectra import NetspectraError
-from netspectra.data import (
-    class_dc_offsets,
-    load_signal_windows,
-    sinusoid_classes,
-    synthetic_ppg,
-)
+from netspectra.data import load_signal_windows, sinusoid_classes, synthetic_ppg
+from netspectra.data.signals import class_dc_offsets
 from netspectra.models import (
-    CausalConv1d,
     DifferentiationNet,
     HeartRateCNN,
     MinimalDCNet,
@@ -22,6 +17,7 @@ from netspectra.models import (
     TwoConvClassifier,
     glorot_uniform_,
 )
+from netspectra.models._layers import CausalConv1d
 from netspectra.theory import amplitude_spectrum, filtered_tone_dc
 
 

@@ -80,7 +80,7 @@ def test_a_unit_is_the_walk_of_its_network(runs):
         np.testing.assert_allclose(stored[name], value, rtol=1e-6)
     alone = averaging_unit(key, seed=0, data_root=None, device="cpu", depth=50, width=16,
                            activation="relu", batch_size=8, directions=1, alpha=1.0,
-                           points=100)
+                           points=100, images=image_data(None))
     np.testing.assert_array_equal(alone["power"], stored["power"])
 
 

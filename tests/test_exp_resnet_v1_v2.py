@@ -16,6 +16,7 @@ from _claim_checks import saved_claims
 from netspectra import NetspectraError
 from netspectra.experiments import registry, reproduce
 from netspectra.experiments._last_layer import init_key
+from netspectra.experiments._rr import image_data
 from netspectra.experiments.resnet_v1_v2 import version_unit
 
 TINY = {"depth": 20, "points": 32, "inits": 3, "directions": 1, "batch_size": 8,
@@ -63,7 +64,8 @@ def test_a_unit_alone_equals_the_unit_in_the_run(runs):
     with np.load(out / "0" / "resnet-v1-v2" / results[0]["units"] / f"{key}.npz") as saved:
         stored = {k: saved[k] for k in saved.files}
     alone = version_unit(key, seed=0, data_root=None, device="cpu", depth=20,
-                         activation="relu", batch_size=8, directions=1, alpha=1.0, points=32)
+                         activation="relu", batch_size=8, directions=1, alpha=1.0, points=32,
+                         images=image_data(None))
     assert set(alone) == set(stored)
     for name, value in alone.items():
         np.testing.assert_array_equal(value, stored[name])

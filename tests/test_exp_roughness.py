@@ -21,6 +21,7 @@ from _claim_checks import saved_claims, verdict
 from netspectra import NetspectraError
 from netspectra.cli import main
 from netspectra.experiments import registry, reproduce
+from netspectra.experiments._rr import image_data
 from netspectra.experiments.loss_paths import VARIANTS as RESNET_VARIANTS
 from netspectra.experiments.loss_paths import median_path
 from netspectra.experiments.roughness_depth import VARIANTS as TOY_VARIANTS
@@ -86,7 +87,7 @@ def test_roughness_depth_resumes_and_a_unit_alone_matches(toy, tmp_path):
     assert len(units) == 7 * 2 * 2 and [path.stat().st_ino for path in units] == inodes
     key = unit_key("relu_noshort", 30, 1)
     alone = depth_unit(key, seed=0, data_root=None, device="cpu", width=8, batch_size=16,
-                       directions=4, alpha=5.0, points=40)
+                       directions=4, alpha=5.0, points=40, images=image_data(None))
     with np.load(directory / res["units"] / f"{key}.npz") as saved:
         np.testing.assert_allclose(alone["h"], saved["h"], rtol=1e-6)
         np.testing.assert_allclose(alone["power"], saved["power"], rtol=1e-6)

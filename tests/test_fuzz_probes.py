@@ -30,13 +30,14 @@ from netspectra.probes import (
     activation_spectra,
     branch_correlation,
     capture_outputs,
-    functional_activation_users,
     gradient_direction,
     random_direction,
     walk,
     walk_paths,
 )
-from netspectra.theory import band_centres, band_correlation, band_gains
+from netspectra.probes.capture import functional_activation_users
+from netspectra.theory import band_centres, band_correlation
+from netspectra.theory.band_correlation import band_gains
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

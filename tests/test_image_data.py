@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from netspectra import NetspectraError
-from netspectra.data import ImageSet, load_cifar10, load_digits32, minibatch, random_flip
-from netspectra.data.images import CIFAR10_MEAN, CIFAR10_STD
+from netspectra.data import ImageSet, load_cifar10, load_digits32, minibatch
+from netspectra.data.images import CIFAR10_MEAN, CIFAR10_STD, random_flip
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netspectra import NetspectraError, amplitude_spectrum, bandwidth, dc_share, power_centroid
+from netspectra import NetspectraError
 from netspectra.results import Result
+from netspectra.theory import amplitude_spectrum, bandwidth, dc_share, power_centroid
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Sweeps on Ray (``--ray``): a tiny trainability sweep through a local 2-CPU Ray instance
-gives the result.json of ``--workers 1``; a driver killed mid-sweep resumes to the same
-result; and the options fail in one line where they cannot work."""
+gives the result.json of ``--workers 1``, and so does ``reproduce all`` for a few quick
+experiments; a driver killed mid-sweep resumes to the same result; ``reproduce all``
+connects once for all its experiments; and the options fail in one line where they cannot
+work."""
 
 import json
 import os
@@ -14,7 +16,7 @@ import pytest
 from _runs import TIMING
 
 from netspectra import NetspectraError
-from netspectra.experiments import reproduce
+from netspectra.experiments import _all, reproduce, reproduce_all
 from netspectra.experiments._registry import EXECUTION_OPTIONS
 
 ray = pytest.importorskip("ray", reason="the Ray tests need netspectra[ray]")
@@ -110,3 +112,39 @@ def test_missing_ray_names_the_extra(tmp_path, monkeypatch):
 
 def _never(*args, **kwargs):
     raise AssertionError("ray.init must not be reached")
+
+
+# Cheap quick runs: one experiment without units, one of each paper that runs units.
+ALL = ["relu-series", "zero-training", "dc-training"]
+
+
+def test_reproduce_all_on_ray_equals_one_worker(tmp_path, cluster):
+    runs = {}
+    for how, options in (("local", {"workers": 1}), ("ray", {"ray": cluster})):
+        status = reproduce_all(tmp_path / how, quick=True, seed=3, names=ALL, progress=False,
+                               **options)
+        assert status == dict.fromkeys(ALL, "ran"), how
+        runs[how] = {name: json.loads((tmp_path / how / name / "result.json").read_text())
+                     for name in ALL}
+    for name in ALL:
+        assert _numbers(runs["ray"][name]) == _numbers(runs["local"][name]), name
+    assert runs["ray"]["dc-training"]["options"] == {}  # --ray is not a setting
+
+
+def test_reproduce_all_connects_once_and_passes_the_options(tmp_path, monkeypatch):
+    events, given = [], {}
+    monkeypatch.setattr(ray, "is_initialized", lambda: events.count("init") >
+                        events.count("shutdown"))
+    monkeypatch.setattr(ray, "init", lambda **kwargs: events.append("init"))
+    monkeypatch.setattr(ray, "shutdown", lambda: events.append("shutdown"))
+
+    def fake_reproduce(name, out, *, quick, seed, **options):
+        events.append(name)
+        given[name] = options
+
+    monkeypatch.setattr(_all, "reproduce", fake_reproduce)
+    _all.reproduce_all(tmp_path, quick=True, names=ALL, ray="local", cpus_per_unit=2,
+                       threads=1, progress=False)
+    assert events == ["init", *ALL, "shutdown"]
+    execution = {"ray": "local", "cpus_per_unit": 2, "threads": 1}
+    assert given == {"relu-series": {}, "zero-training": execution, "dc-training": execution}

@@ -131,3 +131,38 @@ def test_report_renders_in_a_browser(report_folder, tmp_path):
         driver.quit()
     assert widths and all(w > 0 for w in widths)
     assert errors == []
+
+
+def test_reproduce_all_passes_data_root_and_device_where_taken(tmp_path, monkeypatch):
+    given = {}
+
+    def fake_reproduce(name, out, *, quick, seed, **options):
+        given[name] = options
+        _fake_reproduce([])(name, out, quick=quick, seed=seed, **options)
+
+    monkeypatch.setattr(_all, "reproduce", fake_reproduce)
+    names = ["relu-series", "dc-training", "roughness-depth", "trainability"]
+    cifar = tmp_path / "cifar"
+    cifar.mkdir()
+    _all.reproduce_all(tmp_path / "out", names=names, data_root=cifar, device="cpu",
+                       workers=1, progress=False)
+    assert given == {"relu-series": {}, "dc-training": {"device": "cpu", "workers": 1},
+                     "roughness-depth": {"data_root": cifar, "device": "cpu", "workers": 1},
+                     "trainability": {"data_root": cifar, "device": "cpu", "workers": 1}}
+    # the data and the device change the numbers: a run without them is not complete, but
+    # for dc-training "cpu" is the default device, so its run is
+    status = _all.reproduce_all(tmp_path / "out", names=names, workers=1, progress=False)
+    assert status == {"relu-series": "done", "dc-training": "done", "roughness-depth": "ran",
+                      "trainability": "ran"}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"data_root": "no/such/folder"}, "data_root must be a folder"),
+    ({"device": "tpu"}, "unknown device .tpu."),
+])
+def test_reproduce_all_refuses_bad_data_root_or_device_first(tmp_path, monkeypatch, options,
+                                                             message):
+    monkeypatch.setattr(_all, "reproduce", _fake_reproduce(calls := []))
+    with pytest.raises(ValueError, match=message):
+        _all.reproduce_all(tmp_path, names=["relu-series"], progress=False, **options)
+    assert calls == [] and not any(tmp_path.iterdir())

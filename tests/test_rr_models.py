@@ -6,10 +6,12 @@ import torch
 from torch import nn
 
 from netspectra import NetspectraError
-from netspectra.models import CifarResNet, ToyCNN, ToyUnit, delta_orthogonal_, make_activation
+from netspectra.models import CifarResNet, ToyCNN, delta_orthogonal_, make_activation
 from netspectra.models.activations import ACTIVATION_MODULE_NAMES
 from netspectra.models.resnet import ShortcutA
-from netspectra.theory import ACTIVATION_NAMES, activation
+from netspectra.models.toy_cnn import ToyUnit
+from netspectra.theory import activation
+from netspectra.theory.activations import ACTIVATION_NAMES
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

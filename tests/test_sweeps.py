@@ -1,7 +1,10 @@
 """Sweeps: one folder per unit function, seed and settings; torn unit files recomputed; stray
-temporary files removed; and, for every experiment that runs units, any sequence of runs into
-one output folder gives each run the result.json of the same run into a fresh folder."""
+temporary files removed; for every experiment that runs units, any sequence of runs into
+one output folder gives each run the result.json of the same run into a fresh folder; the
+walk units get their images as an input, never from disk; and `reproduce all` checks its
+execution options before any work."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -9,10 +12,23 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from _runs import assert_runs_match_fresh
 
 from netspectra import NetspectraError
-from netspectra.experiments import _sweep, reproduce
+from netspectra.experiments import (
+    _sweep,
+    branch_correlation,
+    feature_averaging,
+    layer_spectra,
+    loss_paths,
+    reproduce,
+    reproduce_all,
+    resnet_v1_v2,
+    roughness_depth,
+)
+from netspectra.experiments._registry import EXECUTION_OPTIONS
+from netspectra.experiments._rr import image_data
 from netspectra.experiments._sweep import Sweep, plan_workers, resolve_device, unit_seed
 from netspectra.results import atomic_write_npz, atomic_write_text, remove_stray_temporaries
 
@@ -193,3 +209,54 @@ def test_plans_and_devices():
     for bad in ("cuda:abc", "cpu:3", "tpu", 7):
         with pytest.raises(NetspectraError, match="device"):
             resolve_device(bad)
+
+
+# Each walk experiment's unit function, a key and tiny settings.
+_RESNET = {"depth": 8, "batch_size": 2, "alpha": 2.0, "points": 12}
+_TOY = {"width": 4, "batch_size": 2, "directions": 1, "alpha": 1.0, "points": 12}
+WALK_UNITS = {
+    "branch-correlation": (branch_correlation.direction_unit, "relu-dir000",
+                           {**_RESNET, "version": 2, "bands": 4, "positions": 16}),
+    "feature-averaging": (feature_averaging.averaging_unit, "2-i000",
+                          {**_TOY, "depth": 3, "activation": "relu"}),
+    "layer-spectra": (layer_spectra.measure_variant, "relu", {"settings": {
+        **_TOY, "depth": 3, "init": "torch", "epochs": 1, "direction": "random"}}),
+    "loss-paths-fig1": (loss_paths.grid_unit, "grid-slope=0.0-nu=1.0",
+                        {**_RESNET, "version": 2}),
+    "loss-paths-fig4": (loss_paths.variant_unit, "relu_short",
+                        {**_RESNET, "version": 2, "directions": 1}),
+    "resnet-v1-v2": (resnet_v1_v2.version_unit, "v1-i000",
+                     {**_RESNET, "activation": "relu", "directions": 1}),
+    "roughness-depth": (roughness_depth.depth_unit, "relu_short-d2-i000", _TOY),
+}
+
+
+@pytest.mark.parametrize("name", list(WALK_UNITS))
+def test_walk_units_read_no_data_from_disk(tmp_path, name):
+    # The images come as a sweep input; data_root only names them in the folder's digest, so
+    # a unit runs where that folder does not exist (a Ray worker without the data set).
+    unit, key, settings = WALK_UNITS[name]
+    arrays = unit(key, seed=0, data_root=str(tmp_path / "absent"), device="cpu",
+                  images=image_data(None), **settings)
+    assert arrays and all(np.asarray(value).size for value in arrays.values())
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"cpus_per_unit": 2}, "cpus_per_unit need ray"),
+    ({"ray": ""}, "ray must be 'local', 'auto' or HOST:PORT"),
+    ({"workers": 0}, "workers must be >= 1"),
+    ({"threads": 0}, "threads must be >= 1"),
+    pytest.param({"ray": "local", "gpus_per_unit": 1}, "gpus_per_unit needs CUDA",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is here")),
+])
+def test_reproduce_all_checks_execution_options_before_any_work(tmp_path, options, match):
+    with pytest.raises(NetspectraError, match=match):
+        reproduce_all(tmp_path, quick=True, names=["zero-training"], progress=False, **options)
+    assert not any(tmp_path.iterdir())
+
+
+def test_one_list_of_execution_options():
+    # reproduce_all hands Execution's fields to the experiments by these names, and
+    # result.json leaves them out of the settings.
+    names = {field.name for field in dataclasses.fields(_sweep.Execution)}
+    assert names == {opt.dest for opt in _sweep.WORKER_OPTIONS} == EXECUTION_OPTIONS

@@ -8,7 +8,8 @@ import pytest
 from numpy.polynomial import Chebyshev
 
 from netspectra import NetspectraError
-from netspectra.theory import ACTIVATION_NAMES, ChebyshevFit, activation, chebyshev_fit
+from netspectra.theory import ChebyshevFit, activation, chebyshev_fit
+from netspectra.theory.activations import ACTIVATION_NAMES
 
 DATA = Path(__file__).parent / "data" / "rr_table1.csv"
 ROWS = {"lrelu": ("lrelu", 0.01), "lrelu_0.25": ("lrelu", 0.25), "lrelu_0.75": ("lrelu", 0.75)}

@@ -12,12 +12,12 @@ from netspectra.theory import (
     ToneComponents,
     amplitude_spectrum,
     multitone_dc_mean,
-    multitone_dc_series,
     predicted_components,
     rectified_tone_dc,
     relu_series,
     tone_signal,
 )
+from netspectra.theory.dc import multitone_dc_series
 
 FS, N = 512.0, 4096  # 0.125 Hz bins
 

@@ -6,13 +6,12 @@ import pytest
 from netspectra import NetspectraError
 from netspectra.theory import (
     SeriesConvergence,
-    convergence_order,
-    max_abs_error,
     relu_series,
     rrmse_percent,
     series_convergence,
     tone_signal,
 )
+from netspectra.theory.convergence import convergence_order, max_abs_error
 
 
 def test_rrmse_definition():

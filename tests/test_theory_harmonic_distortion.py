@@ -6,12 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netspectra import NetspectraError
-from netspectra.theory import (
-    BlueshiftResult,
-    blueshift,
-    polynomial_spectrum,
-    polynomial_spectrum_in_time,
-)
+from netspectra.theory import BlueshiftResult, blueshift, polynomial_spectrum
+from netspectra.theory.harmonic_distortion import polynomial_spectrum_in_time
 
 coefficient_lists = st.lists(st.floats(-2, 2), min_size=1, max_size=7)
 

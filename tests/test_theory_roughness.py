@@ -13,10 +13,9 @@ from netspectra.theory import (
     RoughnessFit,
     RoughnessWarning,
     fractal_coefficient,
-    fractal_coefficients,
-    mean_path_spectrum,
     path_power_spectrum,
 )
+from netspectra.theory.roughness import fractal_coefficients, mean_path_spectrum
 
 matplotlib.use("Agg")
 

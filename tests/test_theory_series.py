@@ -11,9 +11,9 @@ from netspectra.theory import (
     relu_series,
     relu_series_coefficients,
     rrmse_percent,
-    series_scale,
     tone_signal,
 )
+from netspectra.theory.series import series_scale
 
 TABLE_I = [1, 0.5, -0.125, 0.0625, -0.039, 0.027, -0.02, 0.016]  # DC paper, first version
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from netspectra import NetspectraError
-from netspectra.models import load_model, load_state_dict
+from netspectra.models import load_model
+from netspectra.models.user import load_state_dict
 
 NETS = """
 import torch

@@ -17,8 +17,10 @@ from pathlib import Path
 from . import __version__
 from .errors import NetspectraError
 from .experiments import registry, reproduce
-from .experiments._sweep import tune_allocator
-from .probes import BATCHNORM_MODES, STRATEGIES
+from .experiments._all import ALL_OPTIONS
+from .experiments._sweep import WORKER_OPTIONS, tune_allocator
+from .probes._state import BATCHNORM_MODES
+from .probes._strategy import STRATEGIES
 
 __all__ = ["main"]
 
@@ -36,7 +38,8 @@ def _cmd_reproduce_all(args: argparse.Namespace) -> int:
     from .report import render_report
 
     status = reproduce_all(args.out, quick=args.quick, seed=args.seed, force=args.force,
-                           workers=args.workers)
+                           **{opt.dest: getattr(args, opt.dest)
+                              for opt in (*ALL_OPTIONS, *WORKER_OPTIONS)})
     _print_table(("experiment", "status"), list(status.items()))
     print(f"report: {render_report(args.out)}", file=sys.stderr)
     return 1 if "failed" in status.values() else 0
@@ -154,6 +157,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"netspectra: error: {message} (see {self.prog} --help)\n")
 
 
+def _add_options(parser: argparse.ArgumentParser, options) -> None:
+    for opt in options:
+        parser.add_argument(opt.flag, type=opt.type, default=opt.default, nargs=opt.nargs,
+                            help=opt.help)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="netspectra",
@@ -166,16 +175,16 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("reproduce", help="run one experiment and write its results")
     names = rep.add_subparsers(dest="name", required=True, metavar="NAME")
-    every = names.add_parser("all", help="every experiment, then DIR/report.html")
+    every = names.add_parser("all", help="every experiment, then DIR/report.html",
+                             description="Every experiment, then DIR/report.html. --data-root "
+                             "and --device go to each experiment that takes them, the options "
+                             "from --workers on to each experiment that runs units.")
     every.add_argument("--force", action="store_true",
                        help="rerun experiments already complete in DIR with the same settings")
-    every.add_argument("--workers", type=int, default=None,
-                       help="worker processes for the experiments that run units")
+    _add_options(every, (*ALL_OPTIONS, *WORKER_OPTIONS))
     for exp in registry().values():
-        p = names.add_parser(exp.name, help=f"{exp.reproduces}: {exp.summary}")
-        for opt in exp.options:
-            p.add_argument(opt.flag, type=opt.type, default=opt.default, nargs=opt.nargs,
-                           help=opt.help)
+        _add_options(names.add_parser(exp.name, help=f"{exp.reproduces}: {exp.summary}"),
+                     exp.options)
     for p in names.choices.values():
         p.add_argument("--out", default="netspectra-out", help="output root (default: %(default)s)")
         p.add_argument("--quick", action="store_true", help="small settings, minutes not hours")

@@ -20,15 +20,8 @@ import numpy as np
 
 from .errors import NetspectraError
 
-__all__ = [
-    "Result",
-    "atomic_write_json",
-    "atomic_write_npz",
-    "atomic_write_text",
-    "remove_stray_temporaries",
-    "save_figure",
-    "to_jsonable",
-]
+# Only the base class is public; the atomic writers serve the library's own results and runs.
+__all__ = ["Result"]
 
 R = TypeVar("R", bound="Result")
 

@@ -7,12 +7,10 @@ from .images import (
     load_cifar100,
     load_digits32,
     minibatch,
-    random_flip,
 )
 from .signals import (
     SinusoidClasses,
     SyntheticPPG,
-    class_dc_offsets,
     load_signal_batch,
     load_signal_windows,
     sinusoid_classes,
@@ -23,7 +21,6 @@ __all__ = [
     "ImageSet",
     "SinusoidClasses",
     "SyntheticPPG",
-    "class_dc_offsets",
     "holdout_split",
     "load_cifar10",
     "load_cifar100",
@@ -31,7 +28,6 @@ __all__ = [
     "load_signal_batch",
     "load_signal_windows",
     "minibatch",
-    "random_flip",
     "sinusoid_classes",
     "synthetic_ppg",
 ]

@@ -1,8 +1,10 @@
-"""One module per paper figure/table; each registers itself with :func:`experiment`."""
+"""One module per paper figure/table, each registered with
+:func:`netspectra.experiments._registry.experiment`; run them with :func:`reproduce` or
+:func:`reproduce_all`, list them with :func:`registry`."""
 
 from importlib import import_module
 
-from ._registry import Experiment, Option, experiment, registry, reproduce
+from ._registry import Experiment, registry, reproduce
 
 # Modules that register experiments, in the order `netspectra list` shows them.
 _MODULES: tuple[str, ...] = (
@@ -29,4 +31,4 @@ for _name in _MODULES:
 
 from ._all import reproduce_all  # noqa: E402  (after the registrations it runs)
 
-__all__ = ["Experiment", "Option", "experiment", "registry", "reproduce", "reproduce_all"]
+__all__ = ["Experiment", "registry", "reproduce", "reproduce_all"]

@@ -26,7 +26,7 @@ from torch import nn
 
 from ..probes import walk
 from ..results import atomic_write_npz, save_figure
-from ..theory import fractal_coefficients
+from ..theory.roughness import fractal_coefficients
 from ._rr import fractal_h
 
 __all__ = ["init_key", "last_layer_walk", "summarise", "write_outputs"]

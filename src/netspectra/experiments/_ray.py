@@ -10,6 +10,7 @@ installed, since a task imports the unit's function by name.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ from .._validation import at_least, in_range
 from ..errors import NetspectraError
 from ._sweep import _as_arrays, tune_allocator
 
-__all__ = ["LOCAL", "check_ray_options", "ray_units"]
+__all__ = ["LOCAL", "check_ray_options", "ray_connection", "ray_units"]
 
 #: ``--ray local``: start a Ray instance on this machine for the sweep, stopped after it.
 LOCAL = "local"
@@ -32,9 +33,10 @@ _CONNECT_TIMEOUT = 10.0
 
 
 def check_ray_options(ray: str | None, cpus_per_unit: int | None,
-                      gpus_per_unit: float | None, device: str) -> tuple[int, float]:
+                      gpus_per_unit: float | None, device: str | None) -> tuple[int, float]:
     """The CPUs and GPUs each unit's task reserves (defaults 1 and 0), validated; a
-    :class:`NetspectraError` when they are given without ``ray``, or GPUs for a CPU run."""
+    :class:`NetspectraError` when they are given without ``ray``, or GPUs for a CPU run
+    (``device`` None: not known yet, not checked)."""
     if ray is None:
         given = [n for n, v in (("cpus_per_unit", cpus_per_unit),
                                 ("gpus_per_unit", gpus_per_unit)) if v is not None]
@@ -46,10 +48,28 @@ def check_ray_options(ray: str | None, cpus_per_unit: int | None,
         raise NetspectraError(f"ray must be 'local', 'auto' or HOST:PORT; found {ray!r}")
     cpus = at_least(1 if cpus_per_unit is None else cpus_per_unit, 1, "cpus_per_unit")
     gpus = in_range(0.0 if gpus_per_unit is None else gpus_per_unit, "gpus_per_unit", 0)
-    if gpus > 0 and torch.device(device).type != "cuda":
+    if gpus > 0 and device is not None and torch.device(device).type != "cuda":
         raise NetspectraError(f"gpus_per_unit reserves GPUs that device {device!r} leaves "
                               f"idle; found gpus_per_unit {gpus:g} (use --device cuda)")
     return cpus, gpus
+
+
+@contextlib.contextmanager
+def ray_connection(address: str | None) -> Iterator[None]:
+    """Keep this process connected to the Ray cluster at ``address`` (as :func:`ray_units`
+    takes it) while the block runs, so that every sweep inside uses one connection and
+    ``"local"`` one instance, stopped at the end. Nothing happens for ``address`` None or
+    when this process is already connected (that connection is kept)."""
+    if address is None:
+        yield
+        return
+    ray = _import_ray()
+    connected = _connect(ray, address)
+    try:
+        yield
+    finally:
+        if connected:
+            ray.shutdown()
 
 
 def _task(unit: Callable[..., Mapping[str, Any]], key: str, threads: int,

@@ -14,7 +14,8 @@ from .._validation import bounded
 from ..data import ImageSet, load_cifar10, load_digits32, minibatch
 from ..errors import NetspectraError
 from ..probes import Walk, walk
-from ..theory import fractal_coefficient, fractal_coefficients
+from ..theory import fractal_coefficient
+from ..theory.roughness import fractal_coefficients
 from ._registry import Option
 
 __all__ = [
@@ -53,13 +54,16 @@ TOY_STRATEGY = "vmap"
 
 @functools.lru_cache(maxsize=2)
 def image_data(data_root: str | None = None) -> ImageSet:
-    """CIFAR-10's training set from ``data_root``, or the digits (the embedded default)."""
+    """CIFAR-10's training set from ``data_root``, or the digits (the embedded default);
+    kept for the next experiment in this process (``reproduce all`` reads it once)."""
     return load_digits32() if data_root is None else load_cifar10(data_root)
 
 
 def data_source(data_root: str | None) -> tuple[str | None, ImageSet]:
-    """``data_root`` made absolute (how units name their data: a setting of every sweep, so
-    that units of other data are never reused) and the images it holds."""
+    """``data_root`` made absolute and the images it holds, read here, in the process that
+    runs the experiment. The folder names the data (a setting of every sweep, so that units
+    of other data are never reused); the images go to the units as a sweep input, so that no
+    unit reads the disk and the machines of a Ray cluster need no copy of the data."""
     root = None if data_root is None else str(Path(data_root).resolve())
     return root, image_data(root)
 
@@ -156,7 +160,7 @@ def loss_walk(model: nn.Module, data: ImageSet, batch_size: int, *, batch_seed: 
         Loss paths ``(directions, points)`` and their normalised power spectra.
     h : ndarray, shape (directions,)
         Fractal coefficient of each loss path: raw spectra, default band
-        (:func:`~netspectra.theory.fractal_coefficients`).
+        (:func:`~netspectra.theory.roughness.fractal_coefficients`).
     """
     x, y = fresh_batch(data, batch_size, batch_seed, device)
     w = walk(model.to(device), x, directions, target=y, alpha=alpha, n_points=points,

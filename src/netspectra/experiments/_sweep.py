@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import re
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,6 +47,7 @@ from ._registry import Option
 __all__ = [
     "MAX_UNITS",
     "WORKER_OPTIONS",
+    "Execution",
     "Sweep",
     "available_cores",
     "check_unit_count",
@@ -61,7 +63,7 @@ MAX_UNITS = 100_000
 
 #: How the units of an experiment run: ``--workers`` and ``--threads`` on this machine, or
 #: ``--ray`` with ``--cpus-per-unit`` and ``--gpus-per-unit`` on a Ray cluster
-#: (:meth:`Sweep.run`).
+#: (:meth:`Sweep.run`); an experiment's ``run`` gathers them into an :class:`Execution`.
 WORKER_OPTIONS = (
     Option("--workers", "worker processes on CPU (default: one per core, at most one per "
            "unit; CUDA runs the units one after another)", int),
@@ -219,6 +221,55 @@ class Sweep:
                 results[key] = arrays
                 bar.update()
         return {key: results[key] for key in self.keys}
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How an experiment runs its sweeps: the options of :data:`WORKER_OPTIONS`, ``None``
+    for their defaults. They decide where and how fast the units are computed, never their
+    numbers (``_registry.EXECUTION_OPTIONS``).
+
+    Parameters
+    ----------
+    workers, threads : int, optional
+        Worker processes and threads per worker on this machine (:func:`plan_workers`).
+    ray : str, optional
+        A Ray cluster's ``HOST:PORT``, ``"auto"`` or ``"local"`` (:meth:`Sweep.run`).
+    cpus_per_unit : int, optional
+        With ``ray``: CPUs, and torch threads, of each unit's task.
+    gpus_per_unit : float, optional
+        With ``ray``: GPUs of each unit's task.
+    """
+
+    workers: int | None = None
+    threads: int | None = None
+    ray: str | None = None
+    cpus_per_unit: int | None = None
+    gpus_per_unit: float | None = None
+
+    def __post_init__(self) -> None:
+        """Check what can be checked before the sweeps are known (a :class:`NetspectraError`
+        otherwise): the cores and the device are checked per sweep, by :meth:`run`."""
+        from ._ray import check_ray_options  # _ray builds on this module
+
+        for name in ("workers", "threads"):
+            if getattr(self, name) is not None:
+                at_least(getattr(self, name), 1, name)
+        check_ray_options(self.ray, self.cpus_per_unit, self.gpus_per_unit, None)
+
+    def run(self, sweep: Sweep, desc: str) -> tuple[dict[str, dict[str, np.ndarray]],
+                                                     dict[str, Any]]:
+        """Plan the workers for ``sweep`` on its ``device`` setting (CPU without one), run it
+        with a progress bar named ``desc`` and return its units by key, with the record
+        result.json keeps of the run: ``device``, ``workers``, ``threads``, ``units`` (the
+        folder's name) and ``seconds`` (the sweep's wall time)."""
+        device = str(sweep.settings.get("device", "cpu"))
+        workers, threads = plan_workers(len(sweep.keys), self.workers, self.threads, device)
+        start = time.perf_counter()
+        units = sweep.run(workers=workers, threads=threads, desc=desc, ray=self.ray,
+                          cpus_per_unit=self.cpus_per_unit, gpus_per_unit=self.gpus_per_unit)
+        return units, {"device": device, "workers": workers, "threads": threads,
+                       "units": sweep.folder.name, "seconds": time.perf_counter() - start}
 
 
 def _read_unit(path: Path) -> dict[str, np.ndarray] | None:

@@ -33,9 +33,9 @@ from ._registry import Option, experiment
 from ._rr import check_resnet_depth
 from ._sweep import (
     WORKER_OPTIONS,
+    Execution,
     Sweep,
     check_unit_count,
-    plan_workers,
     resolve_device,
     unit_seed,
 )
@@ -150,15 +150,12 @@ def run(out: Path, *, quick: bool, seed: int, runs: int | None = None,
     n_runs = at_least(defaults["runs"] if runs is None else runs, 1, "runs")
     check_unit_count(n_runs * len(VARIANTS), f"runs × {len(VARIANTS)} variants")
     settings["depth"] = depth
-    dev = resolve_device(device)
     keys = [unit_key(v, r) for r in range(n_runs) for v in VARIANTS]
-    workers, threads = plan_workers(len(keys), workers, threads, dev)
-    sweep = Sweep(out, "runs", run_unit, keys, seed, {**settings, "device": str(dev)},
+    sweep = Sweep(out, "runs", run_unit, keys, seed,
+                  {**settings, "device": str(resolve_device(device))},
                   inputs={"images": images, "heldout": heldout})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="training runs", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "training runs")
 
     fields = [f for f in ("train_accuracy", "heldout_accuracy") if f in units[keys[0]]]
     curves = {v: {f: np.stack([units[unit_key(v, r)][f] for r in range(n_runs)])
@@ -183,8 +180,6 @@ def run(out: Path, *, quick: bool, seed: int, runs: int | None = None,
         result["final_validation_accuracy"] = {
             v: float(c["heldout_accuracy"][:, -1].mean()) for v, c in curves.items()}
     return {
-        **result, "runs": n_runs, **settings, "data_name": images.name, "device": str(dev),
-        "workers": workers, "threads": threads, "units": sweep.folder.name,
+        **result, "runs": n_runs, **settings, "data_name": images.name, **record,
         "unit_seconds": {k: float(units[k]["seconds"]) for k in keys},
-        "seconds": seconds,
     }

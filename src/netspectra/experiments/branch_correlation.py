@@ -26,7 +26,6 @@ interrupted run resumes and the directions of one activation spread over the wor
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,12 +33,14 @@ import numpy as np
 import torch
 
 from .._validation import bounded, choice, positive
+from ..data import ImageSet
 from ..errors import NetspectraError
 from ..models import CifarResNet
 from ..models.activations import ACTIVATION_MODULE_NAMES
 from ..probes import branch_correlation, random_direction
 from ..results import atomic_write_npz, save_figure
-from ..theory import DEFAULT_BANDS, band_centres
+from ..theory import band_centres
+from ..theory.band_correlation import DEFAULT_BANDS
 from ._claims import claim
 from ._registry import Option, experiment
 from ._rr import (
@@ -50,9 +51,8 @@ from ._rr import (
     check_resnet_depth,
     data_source,
     fresh_batch,
-    image_data,
 )
-from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
+from ._sweep import WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 
 #: Activations of Fig. 6, in the order the paper ranks their decorrelation (strongest first).
 ACTIVATIONS = ("relu", "tanh", "softplus")
@@ -71,21 +71,21 @@ def _key(activation: str, direction: int) -> str:
 
 def direction_unit(key: str, *, seed: int, data_root: str | None, device: str, depth: int,
                    version: int, batch_size: int, alpha: float, points: int, bands: int,
-                   positions: int) -> dict[str, np.ndarray]:
+                   positions: int, images: ImageSet) -> dict[str, np.ndarray]:
     """One direction of one activation (``key``: ``"tanh-dir007"``): the activation's network,
     minibatch and recorded positions from ``unit_seed(seed, activation)`` (so every direction
     sees the same positions, as in one probe call), the direction from ``unit_seed(seed,
     key)``. Returns the probe's per-pair arrays ``(n_pairs, 1, n_bands)``:
     ``abs`` (mean ``|corr|`` over positions), ``signed`` and ``valid`` (positions behind each
-    mean)."""
+    mean). ``data_root`` names the ``images`` in the sweep's digest; the images come as an
+    input, so that no unit reads the disk."""
     activation = key.rsplit("-", 1)[0]
     s = unit_seed(seed, activation)
-    data = image_data(data_root)
     dev = torch.device(device)
     model = CifarResNet(depth, activation, version=version, shortcut=True,
-                        in_channels=data.images.shape[1],
+                        in_channels=images.images.shape[1],
                         generator=torch.Generator().manual_seed(s)).to(dev)
-    x, _ = fresh_batch(data, batch_size, s, dev)
+    x, _ = fresh_batch(images, batch_size, s, dev)
     direction = random_direction(model, seed=unit_seed(seed, key))
     r = branch_correlation(model, x, model.summand_pairs, direction, n_bands=bands,
                            alpha=alpha, n_points=points, seed=s, max_neurons=positions,
@@ -201,15 +201,12 @@ def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None 
         "positions": bounded(positions, 1, MAX_POSITIONS, "positions",
                              "a ResNet56 block's output at batch 128"),
     }
-    dev = resolve_device(device)
     keys = [_key(a, j) for a in names for j in range(n_dirs)]
-    workers, threads = plan_workers(len(keys), workers, threads, dev)
     sweep = Sweep(out, "units", direction_unit, keys, seed,
-                  {**settings, "data_root": data_root, "device": str(dev)})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="directions", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+                  {**settings, "data_root": data_root, "device": str(resolve_device(device))},
+                  inputs={"images": data})
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "directions")
 
     corr = {a: _mean_abs([units[_key(a, j)] for j in range(n_dirs)]) for a in names}
     centres, sigma = band_centres(n_points, settings["bands"])
@@ -234,9 +231,5 @@ def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None 
         "directions": n_dirs,
         **settings,
         "data": data.name,
-        "device": str(dev),
-        "workers": workers,
-        "threads": threads,
-        "units": sweep.folder.name,
-        "seconds": seconds,
+        **record,
     }

@@ -18,12 +18,13 @@ import torch
 import torch.nn.functional as F
 
 from .._validation import bounded
-from ..data import class_dc_offsets, sinusoid_classes
+from ..data import sinusoid_classes
+from ..data.signals import class_dc_offsets
 from ..models import TwoConvClassifier
 from ..results import save_figure
 from ._claims import claim, paper_value
 from ._registry import Option, experiment
-from ._sweep import MAX_UNITS, WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
+from ._sweep import MAX_UNITS, WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 
 #: Variant name -> (activation, input offset). "linear_dc" adds the class-dependent offset of
 #: eq. 13 (it leaks the label); "linear_dc_control" adds the mean of those offsets to every
@@ -174,15 +175,12 @@ def run(out: Path, *, quick: bool, seed: int, reps: int | None = None,
                      "epochs", "100× the paper's 60")
     n_per_class = bounded((256 if quick else 1024) if n_per_class is None else n_per_class, 1,
                           MAX_PER_CLASS, "n_per_class", "64× the paper's 1024")
-    dev = resolve_device(device)
     keys = [f"{v}-rep{r:03d}" for r in range(reps) for v in VARIANTS]
-    workers, threads = plan_workers(len(keys), workers, threads, dev)
     sweep = Sweep(out, "units", train_variant, keys, seed,
-                  {"epochs": epochs, "n_per_class": n_per_class, "device": str(dev)})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="variant runs", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+                  {"epochs": epochs, "n_per_class": n_per_class,
+                   "device": str(resolve_device(device))})
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "variant runs")
     curves = {}
     for v in VARIANTS:
         runs = [units[f"{v}-rep{r:03d}"] for r in range(reps)]
@@ -204,12 +202,9 @@ def run(out: Path, *, quick: bool, seed: int, reps: int | None = None,
         "heldout_accuracy": {v: float(c["heldout_accuracy"].mean()) for v, c in curves.items()},
         "reps": reps,
         "epochs": epochs,
-        "workers": workers,
-        "threads": threads,
-        "units": sweep.folder.name,
-        "seconds_per_variant_run": seconds / len(keys),
+        **record,
+        "seconds_per_variant_run": record["seconds"] / len(keys),
         "unit_seconds": {v: float(c["seconds"].mean()) for v, c in curves.items()},
-        "seconds": seconds,
         "claims": _claims(final("loss"), final("distance2")),
         "paper_values": [paper_value(f"{quantity}, {v} (authors' run)", value,
                                      ours[quantity][v])

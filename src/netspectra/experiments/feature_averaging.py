@@ -22,7 +22,6 @@ an interrupted run resumes, and a unit alone equals the same unit inside a full 
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import numpy as np
 import torch
 
 from .._validation import bounded, choice, positive
+from ..data import ImageSet
 from ..errors import NetspectraError
 from ..models import ToyCNN
 from ..models.activations import ACTIVATION_MODULE_NAMES
@@ -46,9 +46,8 @@ from ._rr import (
     check_points,
     data_source,
     fresh_batch,
-    image_data,
 )
-from ._sweep import MAX_UNITS, WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
+from ._sweep import MAX_UNITS, WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 
 #: Averaging factors of Fig. 8 (right).
 FACTORS = (1, 2, 3, 4)
@@ -63,19 +62,19 @@ _QUICK = {"inits": 2, "directions": 2, "batch_size": 16}
 
 def averaging_unit(key: str, *, seed: int, data_root: str | None, device: str, depth: int,
                    width: int, activation: str, batch_size: int, directions: int,
-                   alpha: float, points: int) -> dict[str, np.ndarray]:
+                   alpha: float, points: int, images: ImageSet) -> dict[str, np.ndarray]:
     """One initialisation of the Toy-CNN with averaging factor ``a`` (``key`` from
-    :func:`~._last_layer.init_key`, group ``"<a>"``): the network, its minibatch and its
-    directions drawn from ``unit_seed(seed, key)``; returns
-    :func:`~._last_layer.last_layer_walk`'s arrays for the last unit."""
+    :func:`~._last_layer.init_key`, group ``"<a>"``): the network, its minibatch of ``images``
+    and its directions drawn from ``unit_seed(seed, key)``; returns
+    :func:`~._last_layer.last_layer_walk`'s arrays for the last unit. ``data_root`` names the
+    images in the sweep's digest; they come as an input, so that no unit reads the disk."""
     factor = int(key.split("-")[0])
     s = unit_seed(seed, key)
-    data = image_data(data_root)
-    _, channels, size, _ = data.images.shape
+    _, channels, size, _ = images.images.shape
     dev = torch.device(device)
     model = ToyCNN(depth, width, activation, averaging=factor, in_channels=channels,
                    image_size=size, generator=torch.Generator().manual_seed(s)).to(dev)
-    x, y = fresh_batch(data, batch_size, s, dev)
+    x, y = fresh_batch(images, batch_size, s, dev)
     return last_layer_walk(model, x, y, model.unit_names[-1], directions=directions,
                            alpha=alpha, points=points, seed=s, strategy=TOY_STRATEGY)
 
@@ -147,16 +146,13 @@ def run(out: Path, *, quick: bool, seed: int, averaging: Sequence[int] | None = 
         "alpha": positive(alpha, "alpha"),
         "points": check_points(points),
     }
-    dev = resolve_device(device)
     groups = [str(a) for a in factors]
     keys = [init_key(g, i) for g in groups for i in range(n_inits)]
-    workers, threads = plan_workers(len(keys), workers, threads, dev)
     sweep = Sweep(out, "units", averaging_unit, keys, seed,
-                  {**settings, "data_root": data_root, "device": str(dev)})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="initialisations", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+                  {**settings, "data_root": data_root, "device": str(resolve_device(device))},
+                  inputs={"images": data})
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "initialisations")
 
     headline, arrays = summarise(units, groups, n_inits)
     title = (f"Toy-CNN {settings['depth']} units × {settings['width']}·a channels, "
@@ -172,9 +168,5 @@ def run(out: Path, *, quick: bool, seed: int, averaging: Sequence[int] | None = 
         "inits": n_inits,
         **settings,
         "data": data.name,
-        "device": str(dev),
-        "workers": workers,
-        "threads": threads,
-        "units": sweep.folder.name,
-        "seconds": seconds,
+        **record,
     }

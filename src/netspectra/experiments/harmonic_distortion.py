@@ -12,9 +12,9 @@ from ..theory import (
     blueshift,
     chebyshev_fit,
     polynomial_spectrum,
-    polynomial_spectrum_in_time,
     power_centroid,
 )
+from ..theory.harmonic_distortion import polynomial_spectrum_in_time
 from ._claims import claim, listed
 from ._registry import experiment
 

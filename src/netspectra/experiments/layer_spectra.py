@@ -30,22 +30,23 @@ the variant's own batch (over all parameters, or over ``unit1``'s for Fig. 3b).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .._validation import bounded, choice, positive
-from ..data import ImageSet, random_flip
+from ..data import ImageSet
 from ..errors import NetspectraError
 from ..models import ToyCNN
 from ..models.activations import ACTIVATION_MODULE_NAMES
 from ..models.init import INIT_SCHEMES
 from ..probes import Walk, gradient_direction, walk
 from ..results import save_figure
+from ..training import Recipe, train
 from ._claims import claim
 from ._registry import Option, experiment
 from ._rr import (
@@ -59,9 +60,8 @@ from ._rr import (
     data_source,
     fractal_h,
     fresh_batch,
-    image_data,
 )
-from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
+from ._sweep import WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 
 #: Activations of the default variants without shortcuts (RR Fig. 3).
 ACTIVATIONS = ("relu", "tanh", "softplus")
@@ -75,10 +75,11 @@ DIRECTIONS = ("random", "gradient")
 #: is not one of the plotted layers.
 FIRST_LAYER = "unit1"
 
-# Training before the walk (RR App. D.1, Fig. 11): plain SGD with momentum. Not the paper's
-# lr 0.1 (App. A.3, for its ResNets with weight decay and a schedule): on the digits it
-# diverged within 4 epochs for 50-layer Toy-CNNs (tanh: loss 3.9 → 79; relu with shortcuts:
-# 5e4 → 1e16), while lr 0.01 lowered the loss of all of them.
+# Training before the walk (RR App. D.1, Fig. 11, which names no recipe): plain SGD with
+# momentum, no weight decay, no schedule. Not App. A.3's lr 0.1 (for its ResNets, with
+# weight decay and a schedule): on the digits it diverged within 4 epochs for 50-layer
+# Toy-CNNs (tanh: loss 3.9 → 79; relu with shortcuts: 5e4 → 1e16), while lr 0.01 lowered the
+# loss of all of them.
 TRAIN_BATCH = 128
 TRAIN_LR = 0.01
 TRAIN_MOMENTUM = 0.9
@@ -102,38 +103,28 @@ def variant_names(activations: Sequence[str], shortcuts: Sequence[str]) -> list[
     return list(dict.fromkeys(names))
 
 
-def train_sgd(model: torch.nn.Module, data: ImageSet, epochs: int, *, seed: int,
-              device: torch.device) -> np.ndarray:
-    """Train ``model`` in place for ``epochs`` epochs before a walk (RR App. D.1, Fig. 11).
+def train_before_walk(model: torch.nn.Module, data: ImageSet, epochs: int, *, seed: int,
+                      device: torch.device) -> np.ndarray:
+    """Train ``model`` in place for ``epochs`` epochs before a walk (RR App. D.1, Fig. 11)
+    and return the mean training loss of each epoch (none for 0 epochs).
 
-    SGD with momentum :data:`TRAIN_MOMENTUM`, lr :data:`TRAIN_LR`, batches of
-    :data:`TRAIN_BATCH` (the last one smaller), cross-entropy, a fresh shuffle and random
-    left-right flips every epoch (RR App. A.3), drawn from ``seed``. Returns the mean
-    training loss of each epoch.
+    :func:`~netspectra.training.train` (cross-entropy, a fresh shuffle and random flips every
+    epoch, drawn from ``seed``) with SGD at lr :data:`TRAIN_LR`, momentum
+    :data:`TRAIN_MOMENTUM`, no weight decay and no schedule, in batches of
+    :data:`TRAIN_BATCH`, logged once per epoch.
     """
-    rng = np.random.default_rng(seed)
-    opt = torch.optim.SGD(model.parameters(), lr=TRAIN_LR, momentum=TRAIN_MOMENTUM)
-    model.train()
-    n = data.labels.shape[0]
-    losses = np.zeros(epochs)
-    for epoch in range(epochs):
-        order = rng.permutation(n)
-        total = 0.0
-        for start in range(0, n, TRAIN_BATCH):
-            idx = order[start:start + TRAIN_BATCH]
-            x = torch.from_numpy(random_flip(data.images[idx], rng)).to(device)
-            y = torch.from_numpy(data.labels[idx]).to(device)
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-        losses[epoch] = total / n
-    return losses
+    if epochs == 0:
+        return np.zeros(0)
+    recipe = Recipe(epochs=epochs, lr=TRAIN_LR, momentum=TRAIN_MOMENTUM, weight_decay=0.0,
+                    batch_size=TRAIN_BATCH, milestones=(),
+                    log_every=math.ceil(data.labels.shape[0] / TRAIN_BATCH))
+    return train(model, data, recipe=recipe, seed=seed, device=device,
+                 progress=False).train_loss
 
 
 def measure_variant(key: str, *, seed: int, settings: Mapping[str, object],
-                    data_root: str | None, device: str) -> dict[str, np.ndarray | float]:
+                    data_root: str | None, device: str,
+                    images: ImageSet) -> dict[str, np.ndarray | float]:
     """Build, optionally train, and walk one variant (``"tanh"``, ``"relu_shortcut"`` …).
 
     Returns the all-layer walk (Fig. 3a) and the first-layer walk (Fig. 3b) as arrays
@@ -142,19 +133,19 @@ def measure_variant(key: str, *, seed: int, settings: Mapping[str, object],
     and the unit's wall time.
     ``settings`` holds ``depth``, ``width``, ``init``, ``epochs``, ``batch_size``,
     ``direction``, ``directions``, ``alpha`` and ``points`` as checked by :func:`run`.
-    Takes the data's folder and the device by name, so that it can run in a worker process.
+    ``data_root`` names the ``images`` in the sweep's digest; the images come as an input,
+    so that no unit reads the disk.
     """
     start = time.perf_counter()
-    data = image_data(data_root)
     dev = torch.device(device)
     activation = key.removesuffix(_SHORTCUT_SUFFIX)
     gen = torch.Generator().manual_seed(unit_seed(seed, key, "init"))
     model = ToyCNN(settings["depth"], settings["width"], activation,
                    shortcut=key.endswith(_SHORTCUT_SUFFIX), init=settings["init"],
                    generator=gen).to(dev)
-    train_loss = train_sgd(model, data, settings["epochs"], seed=unit_seed(seed, key, "train"),
-                           device=dev)
-    x, y = fresh_batch(data, settings["batch_size"], unit_seed(seed, key, "batch"), dev)
+    train_loss = train_before_walk(model, images, settings["epochs"],
+                                   seed=unit_seed(seed, key, "train"), device=dev)
+    x, y = fresh_batch(images, settings["batch_size"], unit_seed(seed, key, "batch"), dev)
     arrays: dict[str, np.ndarray | float] = {"train_loss": train_loss}
     for name, modules, derivative in (("all_layers", None, False),
                                       ("first_layer", FIRST_LAYER, True)):
@@ -306,14 +297,12 @@ def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None 
     if direction == "gradient" and directions != 1:
         raise NetspectraError(f"directions must be 1 with direction 'gradient' (there is one "
                               f"gradient per network and batch); found {directions}")
-    dev = resolve_device(device)
-    workers, threads = plan_workers(len(variants), workers, threads, dev)
     sweep = Sweep(out, "units", measure_variant, variants, seed,
-                  {"settings": settings, "data_root": data_root, "device": str(dev)})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="variants", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+                  {"settings": settings, "data_root": data_root,
+                   "device": str(resolve_device(device))}, inputs={"images": data},
+                  version=2)  # 2: trained with netspectra.training.train
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "variants")
 
     h = {"h_per_layer": {v: units[v]["h_all_layers"].tolist() for v in variants},
          "h_per_layer_first_layer_walk": {v: units[v]["h_first_layer"].tolist()
@@ -336,10 +325,6 @@ def run(out: Path, *, quick: bool, seed: int, activations: Sequence[str] | None 
         **settings,
         "first_layer": FIRST_LAYER,
         "data": data.name,
-        "device": str(dev),
-        "workers": workers,
-        "threads": threads,
-        "units": sweep.folder.name,
+        **record,
         "unit_seconds": {v: float(units[v]["seconds"]) for v in variants},
-        "seconds": seconds,
     }

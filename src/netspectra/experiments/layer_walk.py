@@ -14,7 +14,6 @@ over 1-thread worker processes (see :func:`~netspectra.experiments._sweep.plan_w
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +38,7 @@ from ._rr import (
     fractal_h,
     fresh_batch,
 )
-from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
+from ._sweep import WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 
 
 def walk_unit(key: str, *, model: ToyCNN, x: torch.Tensor, y: torch.Tensor, seed: int,
@@ -124,7 +123,6 @@ def run(out: Path, *, quick: bool, seed: int, activation: str = "relu",
     layers = list(range(1, depth + 1, step))
     keys = [f"unit{k}" for k in layers]
     dev = resolve_device(device)
-    workers, threads = plan_workers(len(keys), workers, threads, dev)
     gen = torch.Generator().manual_seed(unit_seed(seed, "init"))
     model = ToyCNN(depth, settings["width"], activation, generator=gen).to(dev)
     x, y = fresh_batch(data, settings["batch_size"], unit_seed(seed, "batch"), dev)
@@ -134,10 +132,8 @@ def run(out: Path, *, quick: bool, seed: int, activation: str = "relu",
                   {**{name: settings[name] for name in ("alpha", "points", "directions")},
                    "network": settings, "data_root": data_root, "device": str(dev)},
                   inputs={"model": model, "x": x, "y": y})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="walked units", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "walked units")
 
     t = np.linspace(0.0, 1.0, settings["points"])
     k = np.arange(1, settings["points"] // 2 + 1)
@@ -162,9 +158,5 @@ def run(out: Path, *, quick: bool, seed: int, activation: str = "relu",
         "paper_values": [],
         **settings,
         "data": data.name,
-        "device": str(dev),
-        "workers": workers,
-        "threads": threads,
-        "units": sweep.folder.name,
-        "seconds": seconds,
+        **record,
     }

@@ -25,7 +25,6 @@ resumes.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -40,6 +39,7 @@ from ..models import CifarResNet
 from ..results import atomic_write_npz, save_figure
 from ..theory import fractal_coefficient
 from ._claims import claim
+from ._ray import ray_connection
 from ._registry import Option, experiment
 from ._rr import (
     DATA_OPTIONS,
@@ -48,10 +48,9 @@ from ._rr import (
     check_points,
     check_resnet_depth,
     data_source,
-    image_data,
     loss_walk,
 )
-from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
+from ._sweep import WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 
 
 class Variant(NamedTuple):
@@ -99,19 +98,20 @@ def _model(depth: int, version: int, activation: str, *, slope: float | None, sh
 
 
 def grid_unit(key: str, *, seed: int, data_root: str | None, device: str, depth: int,
-              version: int, batch_size: int, alpha: float,
-              points: int) -> dict[str, np.ndarray]:
+              version: int, batch_size: int, alpha: float, points: int,
+              images: ImageSet) -> dict[str, np.ndarray]:
     """One Fig. 1 panel (``key`` from the grid: ``"grid-slope=0.5-nu=1.0"``).
 
     The initialisation and the direction are the grid's (seeded from ``seed`` alone); the
-    minibatch is the cell's own. Returns the loss path, its normalised power and its ``h``.
+    minibatch of ``images`` is the cell's own. Returns the loss path, its normalised power
+    and its ``h``. ``data_root`` names the images in the sweep's digest; they come as an
+    input, so that no unit reads the disk.
     """
     slope_text, nu_text = key.removeprefix("grid-slope=").split("-nu=")
     slope, nu = float(slope_text), float(nu_text)
-    data = image_data(data_root)
-    model = _model(depth, version, "lrelu", slope=slope, shortcut=True, nu=nu, data=data,
+    model = _model(depth, version, "lrelu", slope=slope, shortcut=True, nu=nu, data=images,
                    seed=unit_seed(seed, "grid", "init"))
-    w, h = loss_walk(model, data, batch_size, batch_seed=unit_seed(seed, key),
+    w, h = loss_walk(model, images, batch_size, batch_seed=unit_seed(seed, key),
                      direction_seed=unit_seed(seed, "grid", "direction"), directions=1,
                      alpha=alpha, points=points, device=torch.device(device))
     return {"loss": w.loss[0], "power": w.loss_power[0], "h": h[0]}
@@ -119,15 +119,15 @@ def grid_unit(key: str, *, seed: int, data_root: str | None, device: str, depth:
 
 def variant_unit(key: str, *, seed: int, data_root: str | None, device: str, depth: int,
                  version: int, batch_size: int, directions: int, alpha: float,
-                 points: int) -> dict[str, np.ndarray]:
+                 points: int, images: ImageSet) -> dict[str, np.ndarray]:
     """One Fig. 4 variant (``key`` a name of :data:`VARIANTS`) at initialisation: ``h``, the
-    loss path and the normalised power spectrum of every direction."""
+    loss path and the normalised power spectrum of every direction, on a minibatch of
+    ``images`` (named by ``data_root`` in the sweep's digest, as :func:`grid_unit`)."""
     spec = VARIANTS[key]
     s = unit_seed(seed, key)
-    data = image_data(data_root)
     model = _model(depth, version, spec.activation, slope=spec.slope, shortcut=spec.shortcut,
-                   nu=1.0, data=data, seed=s)
-    w, h = loss_walk(model, data, batch_size, batch_seed=s, direction_seed=s,
+                   nu=1.0, data=images, seed=s)
+    w, h = loss_walk(model, images, batch_size, batch_seed=s, direction_seed=s,
                      directions=directions, alpha=alpha, points=points,
                      device=torch.device(device))
     return {"h": h, "loss": w.loss, "power": w.loss_power}
@@ -277,20 +277,16 @@ def run(out: Path, *, quick: bool, seed: int, slopes: Sequence[float] | None = N
     nu_list = _unit_interval(defaults["shortcut_weights"] if shortcut_weights is None
                              else shortcut_weights, "shortcut_weights")
     n_dirs = check_directions(directions if directions is not None else defaults["directions"])
-    dev = resolve_device(device)
-    workers, threads = plan_workers(len(VARIANTS), workers, threads, dev)
-    shared = {"data_root": data_root, "device": str(dev), **common}
+    shared = {"data_root": data_root, "device": str(resolve_device(device)), **common}
     grid_keys = [_grid_key(s, nu) for nu in nu_list for s in slope_list]
-    fig1 = Sweep(out, "fig1", grid_unit, grid_keys, seed, shared)
+    inputs = {"images": data}
+    fig1 = Sweep(out, "fig1", grid_unit, grid_keys, seed, shared, inputs)
     fig4 = Sweep(out, "fig4", variant_unit, list(VARIANTS), seed,
-                 {**shared, "directions": n_dirs})
-
-    start = time.perf_counter()
-    grid = fig1.run(workers=workers, threads=threads, desc="Fig. 1 cells", ray=ray,
-                    cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    units = fig4.run(workers=workers, threads=threads, desc="Fig. 4 variants", ray=ray,
-                     cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+                 {**shared, "directions": n_dirs}, inputs)
+    execution = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit)
+    with ray_connection(ray):  # one connection (with --ray local, one instance) for both
+        grid, fig1_record = execution.run(fig1, "Fig. 1 cells")
+        units, record = execution.run(fig4, "Fig. 4 variants")
 
     t = np.linspace(0.0, 1.0, common["points"])
     k = np.arange(1, common["points"] // 2 + 1)
@@ -335,7 +331,7 @@ def run(out: Path, *, quick: bool, seed: int, slopes: Sequence[float] | None = N
         "shortcut_weights": nu_list,
         "directions": n_dirs,
         "data": data.name,
-        "device": str(dev),
-        "units": [fig1.folder.name, fig4.folder.name],
-        "seconds": seconds,
+        **record,
+        "units": [fig1_record["units"], record["units"]],
+        "seconds": fig1_record["seconds"] + record["seconds"],
     }

@@ -14,7 +14,8 @@ from .._validation import bounded, positive
 from .._warnings import warn_caller
 from ..data import load_signal_windows, synthetic_ppg
 from ..errors import NetspectraError
-from ..models import HeartRateCNN, load_keras_heart_rate, load_state_dict
+from ..models import HeartRateCNN, load_keras_heart_rate
+from ..models.user import load_state_dict
 from ..probes import activation_spectra
 from ..results import save_figure
 from ._claims import claim

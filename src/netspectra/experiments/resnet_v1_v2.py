@@ -19,13 +19,13 @@ interrupted run resumes, and a unit alone equals the same unit inside a full run
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .._validation import bounded, choice, positive
+from ..data import ImageSet
 from ..models import CifarResNet
 from ..models.activations import ACTIVATION_MODULE_NAMES
 from ._claims import claim
@@ -39,9 +39,8 @@ from ._rr import (
     check_resnet_depth,
     data_source,
     fresh_batch,
-    image_data,
 )
-from ._sweep import MAX_UNITS, WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
+from ._sweep import MAX_UNITS, WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 
 #: The two block versions compared, by group name.
 VERSIONS = {"v1": 1, "v2": 2}
@@ -55,19 +54,20 @@ _QUICK = {"depth": 56, "inits": 2, "directions": 2, "batch_size": 8, "points": 6
 
 def version_unit(key: str, *, seed: int, data_root: str | None, device: str, depth: int,
                  activation: str, batch_size: int, directions: int, alpha: float,
-                 points: int) -> dict[str, np.ndarray]:
+                 points: int, images: ImageSet) -> dict[str, np.ndarray]:
     """One initialisation of a ResNet with shortcuts (``key`` from
-    :func:`~._last_layer.init_key`, group ``"v1"`` or ``"v2"``): the network, its minibatch and
-    its directions drawn from ``unit_seed(seed, key)``; returns
-    :func:`~._last_layer.last_layer_walk`'s arrays for the last residual block."""
+    :func:`~._last_layer.init_key`, group ``"v1"`` or ``"v2"``): the network, its minibatch of
+    ``images`` and its directions drawn from ``unit_seed(seed, key)``; returns
+    :func:`~._last_layer.last_layer_walk`'s arrays for the last residual block. ``data_root``
+    names the images in the sweep's digest; they come as an input, so that no unit reads the
+    disk."""
     version = VERSIONS[key.split("-")[0]]
     s = unit_seed(seed, key)
-    data = image_data(data_root)
     dev = torch.device(device)
     model = CifarResNet(depth, activation, version=version, shortcut=True,
-                        in_channels=data.images.shape[1],
+                        in_channels=images.images.shape[1],
                         generator=torch.Generator().manual_seed(s)).to(dev)
-    x, y = fresh_batch(data, batch_size, s, dev)
+    x, y = fresh_batch(images, batch_size, s, dev)
     return last_layer_walk(model, x, y, model.block_names[-1], directions=directions,
                            alpha=alpha, points=points, seed=s)
 
@@ -125,15 +125,12 @@ def run(out: Path, *, quick: bool, seed: int, depth: int | None = None,
         "alpha": positive(alpha, "alpha"),
         "points": check_points(points if points is not None else defaults["points"]),
     }
-    dev = resolve_device(device)
     keys = [init_key(g, i) for g in VERSIONS for i in range(n_inits)]
-    workers, threads = plan_workers(len(keys), workers, threads, dev)
     sweep = Sweep(out, "units", version_unit, keys, seed,
-                  {**settings, "data_root": data_root, "device": str(dev)})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="initialisations", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+                  {**settings, "data_root": data_root, "device": str(resolve_device(device))},
+                  inputs={"images": data})
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "initialisations")
 
     headline, arrays = summarise(units, list(VERSIONS), n_inits)
     title = (f"ResNet{settings['depth']} with shortcuts, {settings['activation']}, "
@@ -148,9 +145,5 @@ def run(out: Path, *, quick: bool, seed: int, depth: int | None = None,
         "inits": n_inits,
         **settings,
         "data": data.name,
-        "device": str(dev),
-        "workers": workers,
-        "threads": threads,
-        "units": sweep.folder.name,
-        "seconds": seconds,
+        **record,
     }

@@ -26,7 +26,6 @@ equals the same unit inside a full run (at the same number of threads).
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -35,6 +34,7 @@ import numpy as np
 import torch
 
 from .._validation import bounded, positive
+from ..data import ImageSet
 from ..errors import NetspectraError
 from ..models import ToyCNN
 from ..results import atomic_write_npz, save_figure
@@ -50,17 +50,9 @@ from ._rr import (
     check_points,
     data_source,
     fractal_h,
-    image_data,
     loss_walk,
 )
-from ._sweep import (
-    MAX_UNITS,
-    WORKER_OPTIONS,
-    Sweep,
-    plan_workers,
-    resolve_device,
-    unit_seed,
-)
+from ._sweep import MAX_UNITS, WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 
 
 class Variant(NamedTuple):
@@ -97,23 +89,23 @@ def unit_key(variant: str, depth: int, init: int) -> str:
 
 def depth_unit(key: str, *, seed: int, data_root: str | None, device: str, width: int,
                batch_size: int, directions: int, alpha: float,
-               points: int) -> dict[str, np.ndarray]:
+               points: int, images: ImageSet) -> dict[str, np.ndarray]:
     """One initialisation of one variant at one depth (``key`` from :func:`unit_key`).
 
-    The network, the minibatch and the directions are drawn from
+    The network, the minibatch of ``images`` and the directions are drawn from
     ``unit_seed(seed, variant, depth, init)``. Returns ``h`` of every loss path and their mean
-    normalised power spectrum ``power``.
+    normalised power spectrum ``power``. ``data_root`` names the images in the sweep's
+    digest; they come as an input, so that no unit reads the disk.
     """
     variant, depth_text, init_text = key.rsplit("-", 2)
     depth, init = int(depth_text[1:]), int(init_text[1:])
     spec = VARIANTS[variant]
     s = unit_seed(seed, variant, depth, init)
-    data = image_data(data_root)
-    _, channels, size, _ = data.images.shape
+    _, channels, size, _ = images.images.shape
     model = ToyCNN(depth, width, spec.activation, shortcut=spec.shortcut, init=spec.init,
                    in_channels=channels, image_size=size,
                    generator=torch.Generator().manual_seed(s))
-    w, h = loss_walk(model, data, batch_size, batch_seed=s, direction_seed=s,
+    w, h = loss_walk(model, images, batch_size, batch_seed=s, direction_seed=s,
                      directions=directions, alpha=alpha, points=points,
                      device=torch.device(device), strategy=TOY_STRATEGY)
     return {"h": h, "power": w.spectrum("loss")}
@@ -240,15 +232,12 @@ def run(out: Path, *, quick: bool, seed: int, depths: Sequence[int] | None = Non
         "width": bounded(width, 1, MAX_WIDTH, "width", "16× the paper's 16"),
     }
     settings = {"depths": depth_list, "inits": n_inits, **unit_settings}
-    dev = resolve_device(device)
     keys = [unit_key(v, d, i) for v in VARIANTS for d in depth_list for i in range(n_inits)]
-    workers, threads = plan_workers(len(keys), workers, threads, dev)
     sweep = Sweep(out, "units", depth_unit, keys, seed,
-                  {**unit_settings, "data_root": data_root, "device": str(dev)})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="initialisations", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+                  {**unit_settings, "data_root": data_root,
+                   "device": str(resolve_device(device))}, inputs={"images": data})
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "initialisations")
 
     # (variant, depth, init, direction) and (variant, depth, init, k)
     h = np.array([[[units[unit_key(v, d, i)]["h"] for i in range(n_inits)]
@@ -281,7 +270,5 @@ def run(out: Path, *, quick: bool, seed: int, depths: Sequence[int] | None = Non
         "band": [1, int(k.size // 2)],
         **settings,
         "data": data.name,
-        "device": str(dev),
-        "units": sweep.folder.name,
-        "seconds": seconds,
+        **record,
     }

@@ -45,7 +45,7 @@ from ._rr import (
     fractal_h,
     fresh_batch,
 )
-from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, resolve_device, unit_seed
+from ._sweep import WORKER_OPTIONS, Execution, Sweep, resolve_device, unit_seed
 from ._train_units import TRAINING_DATA_OPTIONS, final_value, train_unit, training_settings
 
 #: Variant -> (ResNet version, shortcuts), in the order of Fig. 9's columns.
@@ -206,15 +206,13 @@ def run(out: Path, *, quick: bool, seed: int, depths: Sequence[int] | None = Non
         "batch_size": check_batch_size(defaults["batch_size"] if batch_size is None
                                        else batch_size, images),
     })
-    dev = resolve_device(device)
     keys = [unit_key(v, d, s) for v in VARIANTS for d in depth_list for s in slope_list]
-    workers, threads = plan_workers(len(keys), workers, threads, dev)
-    sweep = Sweep(out, "cells", cell_unit, keys, seed, {**settings, "device": str(dev)},
+    sweep = Sweep(out, "cells", cell_unit, keys, seed,
+                  {**settings, "device": str(resolve_device(device))},
                   inputs={"images": images, "heldout": heldout})
-    start = time.perf_counter()
-    units = sweep.run(workers=workers, threads=threads, desc="cells", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
-    seconds = time.perf_counter() - start
+    units, record = Execution(workers, threads, ray, cpus_per_unit, gpus_per_unit).run(
+        sweep, "cells")
+
 
     def table(field) -> dict:
         return {v: {str(d): {f"{s:g}": field(units[unit_key(v, d, s)]) for s in slope_list}
@@ -243,8 +241,6 @@ def run(out: Path, *, quick: bool, seed: int, depths: Sequence[int] | None = Non
         "h_drop_with_depth": h_drop,
         "claims": _claims(accuracy_drop, h_drop, shallow, deep, steep),
         "depths": depth_list, "slopes": slope_list, **settings,
-        "data_name": images.name, "device": str(dev), "workers": workers, "threads": threads,
-        "units": sweep.folder.name,
+        "data_name": images.name, **record,
         "unit_seconds": {k: float(units[k]["seconds"]) for k in keys},
-        "seconds": seconds,
     }

@@ -15,7 +15,7 @@ from ..results import save_figure
 from ..theory import filtered_tone_dc, frequency_response
 from ._claims import claim, listed
 from ._registry import experiment
-from ._sweep import WORKER_OPTIONS, Sweep, plan_workers, unit_seed
+from ._sweep import WORKER_OPTIONS, Execution, Sweep, unit_seed
 
 FS = 32.0
 
@@ -115,9 +115,8 @@ def run(out: Path, *, quick: bool, seed: int, workers: int | None = None,
     # The windows are a function of the seed and their number: hashed as those, sent as data.
     sweep = Sweep(out, "units", kernel_unit, keys, seed, {"n_per_class": n_per_class},
                   inputs={"x": x, "labels": data.labels})
-    workers, threads = plan_workers(len(keys), 1 if workers is None else workers, threads)
-    units = sweep.run(workers=workers, threads=threads, desc="kernels", ray=ray,
-                      cpus_per_unit=cpus_per_unit, gpus_per_unit=gpus_per_unit)
+    units, record = Execution(1 if workers is None else workers, threads, ray, cpus_per_unit,
+                              gpus_per_unit).run(sweep, "kernels")
     acc = np.array([units[k]["accuracy"] for k in keys], dtype=float)
     first = units[keys[0]]
     taps = first["kernel"][::-1]  # cross-correlation kernel -> causal FIR taps
@@ -132,7 +131,7 @@ def run(out: Path, *, quick: bool, seed: int, workers: int | None = None,
         "dc_measured": measured,
         "dc_predicted": predicted,
         "class_frequencies_hz": list(VC_FREQUENCIES_HZ),
-        "units": sweep.folder.name,
+        **record,
         "claims": _claims(acc, measured, predicted),
         "paper_values": [],
     }

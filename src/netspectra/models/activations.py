@@ -29,7 +29,7 @@ _FIXED: dict[str, Callable[[], nn.Module]] = {
     "linear": nn.Identity,
 }
 
-#: Names accepted by :func:`make_activation`: :data:`netspectra.theory.ACTIVATION_NAMES`
+#: Names accepted by :func:`make_activation`: :data:`netspectra.theory.activations.ACTIVATION_NAMES`
 #: (``hardtanh`` is an alias of ``htanh``).
 ACTIVATION_MODULE_NAMES: tuple[str, ...] = ACTIVATION_NAMES
 

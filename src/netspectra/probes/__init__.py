@@ -1,17 +1,18 @@
-"""PyTorch measurement layer: works on any nn.Module."""
+"""PyTorch measurement layer: works on any nn.Module.
 
-from ._state import BATCHNORM_MODES
+The names below are what a user calls. The sets of accepted option values (batch-norm modes,
+direction norms, walk strategies) are listed in the docstrings of the functions that take them
+and live in the probes' submodules with the other internals.
+"""
+
 from .activation_spectra import ActivationSpectra, LayerSpectrum, activation_spectra
 from .branch_correlation import BranchCorrelation, branch_correlation
-from .capture import ACTIVATION_TYPES, Capture, capture_outputs, functional_activation_users
-from .directions import DIRECTION_NORMS, gradient_direction, random_direction
-from .walks import STRATEGIES, Walk, WalkPaths, walk, walk_paths
+from .capture import ACTIVATION_TYPES, Capture, capture_outputs
+from .directions import gradient_direction, random_direction
+from .walks import Walk, WalkPaths, walk, walk_paths
 
 __all__ = [
     "ACTIVATION_TYPES",
-    "BATCHNORM_MODES",
-    "DIRECTION_NORMS",
-    "STRATEGIES",
     "ActivationSpectra",
     "BranchCorrelation",
     "Capture",
@@ -21,7 +22,6 @@ __all__ = [
     "activation_spectra",
     "branch_correlation",
     "capture_outputs",
-    "functional_activation_users",
     "gradient_direction",
     "random_direction",
     "walk",

@@ -21,7 +21,7 @@ from .._plotting import figure_axes
 from .._validation import flag
 from ..errors import NetspectraError
 from ..results import Result
-from ..theory import DEFAULT_BANDS, band_centres, band_correlation
+from ..theory.band_correlation import DEFAULT_BANDS, band_centres, band_correlation
 from ._engine import check_finite
 from .walks import DEFAULT_MAX_NEURONS, _walk
 

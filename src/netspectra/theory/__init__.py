@@ -1,43 +1,24 @@
-"""Analytical layer, NumPy/SciPy only: ReLU series, DC, harmonic distortion, Chebyshev fits."""
+"""Analytical layer, NumPy/SciPy only: ReLU series, DC, harmonic distortion, Chebyshev fits,
+spectral statistics, path spectra and roughness, per-band correlation of paired paths.
 
-from .activations import ACTIVATION_NAMES, activation
-from .band_correlation import DEFAULT_BANDS, band_centres, band_correlation, band_gains
+The names below are what a user calls. Helpers the library itself uses (the series' scale,
+convergence order, the batched and reference forms of some functions, band gains, default
+constants) stay in their submodules: :mod:`netspectra.theory.series`, ``.convergence``,
+``.dc``, ``.harmonic_distortion``, ``.roughness``, ``.band_correlation``, ``.activations``.
+"""
+
+from .activations import activation
+from .band_correlation import band_centres, band_correlation
 from .chebyshev import ChebyshevFit, chebyshev_fit
 from .components import AliasingWarning, ToneComponents, predicted_components, tone_signal
-from .convergence import (
-    SeriesConvergence,
-    convergence_order,
-    max_abs_error,
-    rrmse_percent,
-    series_convergence,
-)
-from .dc import (
-    filtered_tone_dc,
-    frequency_response,
-    multitone_dc_mean,
-    multitone_dc_series,
-    rectified_tone_dc,
-)
-from .harmonic_distortion import (
-    BlueshiftResult,
-    blueshift,
-    polynomial_spectrum,
-    polynomial_spectrum_in_time,
-)
-from .roughness import (
-    RoughnessFit,
-    RoughnessWarning,
-    fractal_coefficient,
-    fractal_coefficients,
-    mean_path_spectrum,
-    path_power_spectrum,
-)
-from .series import relu_series, relu_series_coefficients, series_scale
+from .convergence import SeriesConvergence, rrmse_percent, series_convergence
+from .dc import filtered_tone_dc, frequency_response, multitone_dc_mean, rectified_tone_dc
+from .harmonic_distortion import BlueshiftResult, blueshift, polynomial_spectrum
+from .roughness import RoughnessFit, RoughnessWarning, fractal_coefficient, path_power_spectrum
+from .series import relu_series, relu_series_coefficients
 from .spectral_stats import amplitude_spectrum, bandwidth, dc_share, power_centroid
 
 __all__ = [
-    "ACTIVATION_NAMES",
-    "DEFAULT_BANDS",
     "AliasingWarning",
     "BlueshiftResult",
     "ChebyshevFit",
@@ -49,23 +30,16 @@ __all__ = [
     "amplitude_spectrum",
     "band_centres",
     "band_correlation",
-    "band_gains",
     "bandwidth",
     "blueshift",
     "chebyshev_fit",
-    "convergence_order",
     "dc_share",
     "filtered_tone_dc",
     "fractal_coefficient",
-    "fractal_coefficients",
     "frequency_response",
-    "max_abs_error",
-    "mean_path_spectrum",
     "multitone_dc_mean",
-    "multitone_dc_series",
     "path_power_spectrum",
     "polynomial_spectrum",
-    "polynomial_spectrum_in_time",
     "power_centroid",
     "predicted_components",
     "rectified_tone_dc",
@@ -73,6 +47,5 @@ __all__ = [
     "relu_series_coefficients",
     "rrmse_percent",
     "series_convergence",
-    "series_scale",
     "tone_signal",
 ]

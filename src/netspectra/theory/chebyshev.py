@@ -108,7 +108,7 @@ def chebyshev_fit(
     Parameters
     ----------
     activation : str or callable
-        A name from :data:`~netspectra.theory.ACTIVATION_NAMES` or a NumPy callable.
+        A name from :data:`~netspectra.theory.activations.ACTIVATION_NAMES` or a NumPy callable.
     degree : int
         Polynomial degree (>= 0); RR uses 25.
     interval : (lo, hi)
