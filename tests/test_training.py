@@ -183,12 +183,16 @@ def test_invalid_arguments_name_what_is_wrong():
         (lambda: train(_linear(), data, recipe={"epochs": 1}), "recipe must be a Recipe"),
         (lambda: train(_linear(), data, precision="half"), "unknown precision 'half'"),
         (lambda: train(_linear(), data, device="tpu"), "unknown device 'tpu'"),
+        (lambda: train(_linear(), data, device="cpu:1"), "device must be 'auto'"),
         (lambda: train(_linear(), data, seed=-1), "seed must be in"),
         (lambda: train(_linear(), data, channels_last="yes"), "channels_last must be True"),
     ]
     for call, message in cases:
         with pytest.raises(NetspectraError, match=message):
             call()
+    if not torch.cuda.is_available():
+        with pytest.raises(NetspectraError, match="'cuda' is not available"):
+            train(_linear(), data, device="cuda")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

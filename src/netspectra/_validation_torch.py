@@ -8,9 +8,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._validation import choice
 from .errors import NetspectraError
 
-__all__ = ["generator", "image_input", "module", "signal_input"]
+__all__ = ["generator", "image_input", "module", "resolve_device", "signal_input"]
 
 
 def module(value: Any, name: str = "module") -> nn.Module:
@@ -59,3 +60,30 @@ def image_input(x: Any, name: str, *, channels: int, size: int | None = None,
     if len(shape) != 4 or shape[1] != channels or (
             shape[2:] != (size, size) if size is not None else min(shape[2:]) < min_size):
         raise NetspectraError(f"{name} must have shape {shape_text}; found {tuple(shape)}")
+
+
+def resolve_device(device: str, name: str = "device") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; ``"cpu"``, ``"cuda"``, ``"cuda:i"`` as given
+    when this torch can run there, else a :class:`NetspectraError`."""
+    if not isinstance(device, str):
+        raise NetspectraError(f"{name} must be 'auto', 'cpu', 'cuda' or 'cuda:i'; found "
+                              f"{device!r}")
+    choice(device.split(":")[0], ("auto", "cpu", "cuda"), name)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        dev = None
+    if dev is None or (dev.type == "cpu" and dev.index not in (None, 0)):
+        raise NetspectraError(f"{name} must be 'auto', 'cpu', 'cuda' or 'cuda:i'; found "
+                              f"{device!r}")
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise NetspectraError(f"{name} {device!r} is not available: this torch "
+                                  f"{torch.__version__} sees no CUDA device")
+        if dev.index is not None and dev.index >= count:
+            raise NetspectraError(f"{name} {device!r} is not available: CUDA devices are "
+                                  f"0 … {count - 1}")
+    return dev

@@ -39,7 +39,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .._validation import at_least, choice, seed_value
+from .._validation import at_least, seed_value
+from .._validation_torch import resolve_device
 from ..errors import NetspectraError
 from ..results import atomic_write_json, atomic_write_npz, remove_stray_temporaries, to_jsonable
 from ._registry import Option
@@ -383,30 +384,3 @@ def plan_workers(n_units: int, workers: int | None = None, threads: int | None =
             f"{workers} × {threads}"
         )
     return workers, threads
-
-
-def resolve_device(device: str, name: str = "device") -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; ``"cpu"``, ``"cuda"``, ``"cuda:i"`` as given
-    when this torch can run there, else a :class:`NetspectraError`."""
-    if not isinstance(device, str):
-        raise NetspectraError(f"{name} must be 'auto', 'cpu', 'cuda' or 'cuda:i'; found "
-                              f"{device!r}")
-    choice(device.split(":")[0], ("auto", "cpu", "cuda"), name)
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        dev = None
-    if dev is None or (dev.type == "cpu" and dev.index not in (None, 0)):
-        raise NetspectraError(f"{name} must be 'auto', 'cpu', 'cuda' or 'cuda:i'; found "
-                              f"{device!r}")
-    if dev.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            raise NetspectraError(f"{name} {device!r} is not available: this torch "
-                                  f"{torch.__version__} sees no CUDA device")
-        if dev.index is not None and dev.index >= count:
-            raise NetspectraError(f"{name} {device!r} is not available: CUDA devices are "
-                                  f"0 … {count - 1}")
-    return dev

@@ -14,7 +14,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._validation import choice, flag, seed_value
-from .._validation_torch import module
+from .._validation_torch import module, resolve_device
 from .._warnings import warn_caller
 from ..data import ImageSet
 from ..errors import NetspectraError
@@ -39,10 +39,10 @@ def _check_set(data: ImageSet, name: str) -> None:
         raise NetspectraError(f"{name} must not be empty")
 
 
-def _resolve_device(model: nn.Module, device: str | torch.device | None) -> torch.device:
+def _training_device(model: nn.Module, device: str | torch.device | None) -> torch.device:
+    """``device`` checked (``"auto"`` allowed), or where the model's parameters are."""
     if device is not None:
-        choice(str(device).split(":")[0], ("cpu", "cuda"), "device")
-        return torch.device(device)
+        return resolve_device(str(device))
     first = next(model.parameters(), None)
     return first.device if first is not None else torch.device("cpu")
 
@@ -113,8 +113,10 @@ def train(model: nn.Module, data: ImageSet, heldout: ImageSet | None = None, *,
         generator (dropout). The same model, data and seed give the same numbers on the same
         device and thread count. The model's initialisation is the caller's.
     device : str or torch.device, optional
-        Where to train; default: where the model's parameters are. The model and the images
-        are moved there (a CUDA run copies each set to the GPU once).
+        Where to train: ``"cpu"``, ``"cuda"``, ``"cuda:i"`` or ``"auto"`` (CUDA when present);
+        default: where the model's parameters are. The model and the images are moved there
+        (a CUDA run copies each set to the GPU once). A device this torch cannot use is a
+        :class:`~netspectra.NetspectraError`.
     precision : {"float32", "bfloat16"}
         ``"bfloat16"`` runs forward passes under ``torch.autocast`` in bfloat16 (the weights,
         gradients and optimizer stay float32). It changes the numerics; not RR's setting.
@@ -142,7 +144,7 @@ def train(model: nn.Module, data: ImageSet, heldout: ImageSet | None = None, *,
     if heldout is not None:
         _check_set(heldout, "heldout")
     choice(precision, _PRECISIONS, "precision")
-    device = _resolve_device(model, device)
+    device = _training_device(model, device)
     channels_last = device.type == "cpu" if channels_last is None else bool(channels_last)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model.to(device, memory_format=memory_format)
